@@ -1,0 +1,69 @@
+"""Run-time checks on tensor values that name the argument and the value received.
+
+Shapes known at trace time are checked in Python (a `ValueError`). Values only known when the graph
+runs are checked with `tf.debugging` asserts on the TensorFlow backend, which fail with an
+`InvalidArgumentError` carrying the same message; eager tensors are checked at once. XLA drops assert
+ops, so inside a `jit_compile`d step these checks are silent: `TokenEmbedding` documents that policy.
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+
+def _is_eager(tensor):
+    try:
+        np.asarray(tensor)
+        return True
+    except Exception:  # symbolic tensors refuse conversion
+        return False
+
+
+def check_range(values, name, low, high, what):
+    """Fail unless low <= values < high everywhere. `what` describes `high` (e.g. 'vocabulary_size=10')."""
+    if keras.backend.backend() != "tensorflow":
+        return values
+    import tensorflow as tf
+
+    if isinstance(values, tf.Tensor) and _is_eager(values):
+        array = np.asarray(values)
+        if array.size and (array.min() < low or array.max() >= high):
+            bad = array[(array < low) | (array >= high)]
+            raise ValueError(
+                f"`{name}` must be in [{low}, {high}) ({what}). Received values out of range, "
+                f"e.g. {bad.ravel()[:5].tolist()}"
+            )
+        return values
+    if isinstance(values, tf.Tensor):
+        message = f"`{name}` must be in [{low}, {high}) ({what}). Received values out of range:"
+        checks = [
+            tf.debugging.assert_greater_equal(values, ops.cast(low, values.dtype), message=message),
+            tf.debugging.assert_less(values, ops.cast(high, values.dtype), message=message),
+        ]
+        with tf.control_dependencies(checks):
+            return tf.identity(values)
+    return values
+
+
+def check_length(length, limit, name):
+    """Fail unless a sequence length (int or scalar tensor) is <= limit."""
+    static = length if isinstance(length, int) else None
+    if static is not None:
+        if static > limit:
+            raise ValueError(
+                f"The sequence length of `{name}` must be at most max_length={limit}. "
+                f"Received: length={static}"
+            )
+        return
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    if _is_eager(length):
+        check_length(int(np.asarray(length)), limit, name)
+        return
+    tf.debugging.assert_less_equal(
+        length,
+        tf.cast(limit, length.dtype),
+        message=f"The sequence length of `{name}` must be at most max_length={limit}. Received length:",
+    )

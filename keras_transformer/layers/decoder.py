@@ -1,0 +1,281 @@
+"""The decoder block (masked self-attention + source-target attention + feed-forward) and its stack."""
+
+import keras
+from keras import ops
+
+from keras_transformer.layers import masks
+from keras_transformer.layers._block import ResidualSublayer, layer_norm, validate_block_arguments
+from keras_transformer.layers.feed_forward import FeedForward
+from keras_transformer.layers.multi_head_attention import MultiHeadAttention
+
+
+@keras.saving.register_keras_serializable(package="keras_transformer")
+class TransformerDecoderBlock(keras.layers.Layer):
+    """One decoder layer: masked self-attention, source-target attention, then the feed-forward network.
+
+    Vaswani et al. (2017, section 3.1): the masked self-attention lets position t see only positions
+    <= t (the block always adds this causal mask itself, so the decoder cannot peek at the tokens it
+    must predict); the source-target attention takes its queries from the decoder and its keys and
+    values from the encoder output. Each sublayer has a residual connection, dropout and layer norm,
+    post-LN by default or pre-LN with `normalize_first=True`.
+
+    Args:
+        d_model, num_heads, d_ff, dropout, attention_dropout, activation, normalize_first,
+        layer_norm_epsilon: as for `TransformerEncoderBlock`.
+
+    Call arguments:
+        decoder_sequence: `(B, T, D)` embedded target prefix.
+        encoder_sequence: `(B, S, D)` encoder output.
+        decoder_sequence_mask: optional boolean `(B, T)` target padding mask (Keras fills it from a
+            `mask_zero` embedding).
+        encoder_sequence_mask: optional boolean `(B, S)` source padding mask.
+        return_attention_scores: also return a dict of weights, `"masked_self_attention"`
+            `(B, H, T, T)` and `"source_target_attention"` `(B, H, T, S)`.
+        training: Python bool.
+
+    Returns:
+        `(B, T, D)`, or `(outputs, weights_dict)` with `return_attention_scores=True`.
+
+    Example:
+    >>> import numpy as np
+    >>> block = TransformerDecoderBlock(d_model=8, num_heads=2, d_ff=16)
+    >>> target = np.zeros((2, 4, 8), "float32")
+    >>> memory = np.zeros((2, 6, 8), "float32")
+    >>> tuple(block(target, memory).shape)
+    (2, 4, 8)
+    """
+
+    def __init__(
+        self,
+        d_model,
+        num_heads,
+        d_ff,
+        dropout=0.1,
+        attention_dropout=0.0,
+        activation="relu",
+        normalize_first=False,
+        layer_norm_epsilon=1e-6,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        validate_block_arguments(d_model, num_heads, d_ff, dropout, layer_norm_epsilon)
+        self.d_model = d_model
+        self.num_heads = num_heads
+        self.d_ff = d_ff
+        self.dropout = dropout
+        self.attention_dropout = attention_dropout
+        self.activation = activation
+        self.normalize_first = normalize_first
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.supports_masking = True
+
+    def build(self, decoder_sequence_shape, encoder_sequence_shape=None):
+        for name, shape in (("decoder_sequence", decoder_sequence_shape), ("encoder_sequence", encoder_sequence_shape)):
+            if shape is not None and shape[-1] != self.d_model:
+                raise ValueError(
+                    f"TransformerDecoderBlock expects `{name}` ending in d_model={self.d_model}. "
+                    f"Received: {name}.shape={tuple(shape)}"
+                )
+        encoder_sequence_shape = encoder_sequence_shape or decoder_sequence_shape
+        policy = self.dtype_policy
+        attention_args = dict(dropout=self.attention_dropout, dtype=policy)
+        self.masked_self_attention = MultiHeadAttention(
+            self.num_heads, self.d_model, name="masked_self_attention", **attention_args
+        )
+        self.source_target_attention = MultiHeadAttention(
+            self.num_heads, self.d_model, name="source_target_attention", **attention_args
+        )
+        self.feed_forward = FeedForward(self.d_ff, activation=self.activation, dtype=policy, name="feed_forward")
+        self.masked_self_attention_norm = layer_norm("masked_self_attention_norm", self.layer_norm_epsilon, policy)
+        self.source_target_attention_norm = layer_norm(
+            "source_target_attention_norm", self.layer_norm_epsilon, policy
+        )
+        self.feed_forward_norm = layer_norm("feed_forward_norm", self.layer_norm_epsilon, policy)
+        self.residual_dropout = keras.layers.Dropout(self.dropout, dtype=policy, name="residual_dropout")
+
+        self.masked_self_attention.build(decoder_sequence_shape, decoder_sequence_shape)
+        self.source_target_attention.build(decoder_sequence_shape, encoder_sequence_shape)
+        self.feed_forward.build(decoder_sequence_shape)
+        for norm in (self.masked_self_attention_norm, self.source_target_attention_norm, self.feed_forward_norm):
+            norm.build(decoder_sequence_shape)
+        self.masked_self_attention_sublayer, self.source_target_attention_sublayer, self.feed_forward_sublayer = (
+            ResidualSublayer(norm, self.residual_dropout, self.normalize_first)
+            for norm in (self.masked_self_attention_norm, self.source_target_attention_norm, self.feed_forward_norm)
+        )
+
+    def call(
+        self,
+        decoder_sequence,
+        encoder_sequence,
+        decoder_sequence_mask=None,
+        encoder_sequence_mask=None,
+        return_attention_scores=False,
+        training=None,
+    ):
+        for name, tensor in (("decoder_sequence", decoder_sequence), ("encoder_sequence", encoder_sequence)):
+            if len(tensor.shape) != 3:
+                raise ValueError(
+                    f"TransformerDecoderBlock expects `{name}` of rank 3 (B, length, D). "
+                    f"Received: {name}.shape={tuple(tensor.shape)}"
+                )
+        # (B, T, T): causal and target padding; (B, 1, S): source padding, the same for every query.
+        self_mask = masks.merge_masks(ops.shape(decoder_sequence)[1], key_mask=decoder_sequence_mask, causal=True)
+        source_mask = masks.merge_masks(1, key_mask=encoder_sequence_mask)
+        weights = {}
+
+        def attend(name, attention, mask, keys_and_values=None):
+            def sublayer(x):
+                memory = x if keys_and_values is None else keys_and_values
+                result = attention(
+                    x,
+                    memory,
+                    attention_mask=mask,
+                    return_attention_scores=return_attention_scores,
+                    training=training,
+                )
+                if return_attention_scores:
+                    result, weights[name] = result
+                return result
+
+            return sublayer
+
+        x = self.masked_self_attention_sublayer(
+            decoder_sequence, attend("masked_self_attention", self.masked_self_attention, self_mask), training
+        )
+        x = self.source_target_attention_sublayer(
+            x,
+            attend("source_target_attention", self.source_target_attention, source_mask, encoder_sequence),
+            training,
+        )
+        x = self.feed_forward_sublayer(x, lambda y: self.feed_forward(y, training=training), training)
+        return (x, weights) if return_attention_scores else x
+
+    def compute_mask(self, decoder_sequence, encoder_sequence=None, decoder_sequence_mask=None, **kwargs):
+        return decoder_sequence_mask
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "d_model": self.d_model,
+                "num_heads": self.num_heads,
+                "d_ff": self.d_ff,
+                "dropout": self.dropout,
+                "attention_dropout": self.attention_dropout,
+                "activation": self.activation,
+                "normalize_first": self.normalize_first,
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+            }
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_transformer")
+class TransformerDecoder(keras.layers.Layer):
+    """The decoder: a stack of `num_layers` `TransformerDecoderBlock`s, each attending to the encoder output.
+
+    With `normalize_first=True` a final layer norm closes the stack.
+
+    Args:
+        num_layers: N.
+        d_model, num_heads, d_ff, dropout, attention_dropout, activation, normalize_first,
+        layer_norm_epsilon: as for `TransformerDecoderBlock`.
+
+    Call arguments:
+        decoder_sequence: `(B, T, D)`; encoder_sequence: `(B, S, D)`.
+        decoder_sequence_mask, encoder_sequence_mask: optional boolean padding masks.
+        return_attention_scores: also return a dict of stacked weights, `"masked_self_attention"`
+            `(B, N, H, T, T)` and `"source_target_attention"` `(B, N, H, T, S)`.
+        training: Python bool.
+
+    Returns:
+        `(B, T, D)`, or `(outputs, weights_dict)`.
+
+    Example:
+    >>> import numpy as np
+    >>> decoder = TransformerDecoder(num_layers=2, d_model=8, num_heads=2, d_ff=16)
+    >>> tuple(decoder(np.zeros((2, 4, 8), "float32"), np.zeros((2, 6, 8), "float32")).shape)
+    (2, 4, 8)
+    """
+
+    def __init__(
+        self,
+        num_layers,
+        d_model,
+        num_heads,
+        d_ff,
+        dropout=0.1,
+        attention_dropout=0.0,
+        activation="relu",
+        normalize_first=False,
+        layer_norm_epsilon=1e-6,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(num_layers, int) or num_layers <= 0:
+            raise ValueError(f"`num_layers` must be a positive int. Received: num_layers={num_layers!r}")
+        validate_block_arguments(d_model, num_heads, d_ff, dropout, layer_norm_epsilon)
+        self.num_layers = num_layers
+        self.block_config = dict(
+            d_model=d_model,
+            num_heads=num_heads,
+            d_ff=d_ff,
+            dropout=dropout,
+            attention_dropout=attention_dropout,
+            activation=activation,
+            normalize_first=normalize_first,
+            layer_norm_epsilon=layer_norm_epsilon,
+        )
+        self.supports_masking = True
+
+    def build(self, decoder_sequence_shape, encoder_sequence_shape=None):
+        self.blocks = [
+            TransformerDecoderBlock(**self.block_config, dtype=self.dtype_policy, name=f"block_{i}")
+            for i in range(self.num_layers)
+        ]
+        for block in self.blocks:
+            block.build(decoder_sequence_shape, encoder_sequence_shape)
+        self.final_norm = None
+        if self.block_config["normalize_first"]:
+            self.final_norm = layer_norm("final_norm", self.block_config["layer_norm_epsilon"], self.dtype_policy)
+            self.final_norm.build(decoder_sequence_shape)
+
+    def call(
+        self,
+        decoder_sequence,
+        encoder_sequence,
+        decoder_sequence_mask=None,
+        encoder_sequence_mask=None,
+        return_attention_scores=False,
+        training=None,
+    ):
+        x = decoder_sequence
+        collected = {"masked_self_attention": [], "source_target_attention": []}
+        for block in self.blocks:
+            result = block(
+                x,
+                encoder_sequence,
+                decoder_sequence_mask=decoder_sequence_mask,
+                encoder_sequence_mask=encoder_sequence_mask,
+                return_attention_scores=return_attention_scores,
+                training=training,
+            )
+            if return_attention_scores:
+                result, weights = result
+                for name in collected:
+                    collected[name].append(weights[name])
+            x = result
+        if self.final_norm is not None:
+            x = self.final_norm(x)
+        if return_attention_scores:
+            # N x (B, H, T, ·) -> (B, N, H, T, ·)
+            return x, {name: ops.stack(found, axis=1) for name, found in collected.items()}
+        return x
+
+    def compute_mask(self, decoder_sequence, encoder_sequence=None, decoder_sequence_mask=None, **kwargs):
+        return decoder_sequence_mask
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_layers": self.num_layers, **self.block_config})
+        return config

@@ -1,0 +1,118 @@
+"""Token embeddings scaled by √d_model, which double as the tied output projection."""
+
+import math
+
+import keras
+from keras import ops
+
+from keras_transformer.layers import _checks
+
+
+@keras.saving.register_keras_serializable(package="keras_transformer")
+class TokenEmbedding(keras.layers.Layer):
+    """Maps token ids to `d_model` vectors multiplied by √d_model (Vaswani et al., 2017, section 3.4).
+
+    The same matrix can serve as the pre-softmax linear transformation: call the layer with
+    `reverse=True` on decoder states to get logits `x Eᵀ` ("we share the same weight matrix between the
+    two embedding layers and the pre-softmax linear transformation").
+
+    Token ids are checked to lie in `[0, vocabulary_size)`: eagerly a `ValueError`, in a TensorFlow
+    graph an `InvalidArgumentError`. Under XLA (`jit_compile=True`) TensorFlow drops assert ops; there
+    an out-of-range id is clamped by XLA's gather, so validate data before a jit-compiled `fit`.
+
+    Args:
+        vocabulary_size: V, the number of token ids.
+        d_model: D, the embedding size.
+        mask_zero: id 0 is padding: produce a Keras mask `(B, T)` that is False there.
+        scale: multiply embeddings by √d_model (the paper's choice).
+        embeddings_initializer: defaults to normal(0, d_model^-0.5), so scaled embeddings have unit
+            variance and tied logits start small.
+
+    Call arguments:
+        inputs: `(B, T)` integer ids, or with `reverse=True` `(B, T, D)` states.
+        reverse: return logits `(B, T, V)` = inputs · Eᵀ instead of embeddings.
+
+    Example:
+    >>> import numpy as np
+    >>> embedding = TokenEmbedding(vocabulary_size=10, d_model=4)
+    >>> vectors = embedding(np.array([[3, 1, 0]]))
+    >>> logits = embedding(vectors, reverse=True)
+    >>> tuple(vectors.shape), tuple(logits.shape)
+    ((1, 3, 4), (1, 3, 10))
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        d_model,
+        mask_zero=True,
+        scale=True,
+        embeddings_initializer=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for name, value in (("vocabulary_size", vocabulary_size), ("d_model", d_model)):
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
+        self.vocabulary_size = vocabulary_size
+        self.d_model = d_model
+        self.mask_zero = mask_zero
+        self.scale = scale
+        if embeddings_initializer is None:
+            embeddings_initializer = keras.initializers.RandomNormal(stddev=d_model**-0.5)
+        self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
+        self.supports_masking = mask_zero
+
+    def build(self, input_shape=None):
+        self.embeddings = self.add_weight(
+            name="embeddings",
+            shape=(self.vocabulary_size, self.d_model),
+            initializer=self.embeddings_initializer,
+        )
+
+    def call(self, inputs, reverse=False):
+        if reverse:
+            if inputs.shape[-1] is not None and inputs.shape[-1] != self.d_model:
+                raise ValueError(
+                    f"With reverse=True, inputs must end in d_model={self.d_model}. "
+                    f"Received: inputs.shape={tuple(inputs.shape)}"
+                )
+            kernel = ops.cast(self.embeddings, self.compute_dtype)
+            # (B, T, D) x (D, V) -> (B, T, V)
+            return ops.matmul(inputs, ops.transpose(kernel))
+        if "int" not in str(inputs.dtype):
+            raise TypeError(
+                f"TokenEmbedding expects integer token ids. Received: inputs.dtype={inputs.dtype}"
+            )
+        inputs = _checks.check_range(
+            inputs, "token ids", 0, self.vocabulary_size, f"vocabulary_size={self.vocabulary_size}"
+        )
+        vectors = ops.take(ops.cast(self.embeddings, self.compute_dtype), inputs, axis=0)
+        if self.scale:
+            vectors = vectors * ops.cast(math.sqrt(self.d_model), self.compute_dtype)
+        return vectors
+
+    def compute_mask(self, inputs, mask=None, reverse=False):
+        if reverse or not self.mask_zero:
+            return None
+        return ops.not_equal(inputs, 0)
+
+    def compute_output_spec(self, inputs, reverse=False):
+        if reverse:
+            shape = tuple(inputs.shape[:-1]) + (self.vocabulary_size,)
+        else:
+            shape = tuple(inputs.shape) + (self.d_model,)
+        return keras.KerasTensor(shape, dtype=self.compute_dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocabulary_size": self.vocabulary_size,
+                "d_model": self.d_model,
+                "mask_zero": self.mask_zero,
+                "scale": self.scale,
+                "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
+            }
+        )
+        return config

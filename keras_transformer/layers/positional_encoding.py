@@ -1,0 +1,88 @@
+"""Sinusoidal positional encoding in the paper's interleaved layout, added to embeddings."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_transformer.layers import _checks
+
+
+def sinusoidal_table(length, d_model):
+    """The `(length, d_model)` table of section 3.5, in float64 NumPy.
+
+    PE(pos, 2i) = sin(pos / 10000^(2i/d_model)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d_model)):
+    sines on even columns, cosines on odd ones (interleaved, not concatenated).
+    """
+    positions = np.arange(length, dtype=np.float64)[:, None]  # (L, 1)
+    even_columns = np.arange(0, d_model, 2, dtype=np.float64)  # 2i
+    angles = positions / np.power(10000.0, even_columns / d_model)  # (L, ceil(D/2))
+    table = np.zeros((length, d_model), dtype=np.float64)
+    table[:, 0::2] = np.sin(angles)
+    table[:, 1::2] = np.cos(angles[:, : d_model // 2])
+    return table
+
+
+@keras.saving.register_keras_serializable(package="keras_transformer")
+class PositionalEncoding(keras.layers.Layer):
+    """Adds the sinusoidal positional encoding of Vaswani et al. (2017, section 3.5) to its input.
+
+    Self-attention alone cannot tell word order; this layer adds to each position a fixed pattern of
+    sines and cosines whose wavelengths form a geometric progression from 2π to 10000·2π.
+
+    Args:
+        max_length: the longest sequence accepted; longer inputs raise an error.
+
+    Call arguments:
+        inputs: `(B, T, D)` embeddings, T <= max_length.
+        start_position: position of the first input step, an int or scalar tensor (cached decoding
+            feeds one step at a time at later positions). Default 0.
+
+    Returns:
+        `(B, T, D)`: inputs + PE[start : start + T]. The Keras mask passes through.
+
+    Example:
+    >>> import numpy as np
+    >>> layer = PositionalEncoding(max_length=16)
+    >>> out = layer(np.zeros((1, 2, 4), "float32"))
+    >>> np.round(np.asarray(out)[0, 1], 6).tolist()
+    [0.841471, 0.540302, 0.01, 0.99995]
+    """
+
+    def __init__(self, max_length=512, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(max_length, int) or max_length <= 0:
+            raise ValueError(f"`max_length` must be a positive int. Received: max_length={max_length!r}")
+        self.max_length = max_length
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        if len(input_shape) != 3 or input_shape[-1] is None:
+            raise ValueError(
+                "PositionalEncoding expects inputs of shape (B, T, D) with D known. "
+                f"Received: input_shape={tuple(input_shape)}"
+            )
+        self.d_model = input_shape[-1]
+        # A constant, not a weight: nothing to train, nothing to save.
+        self._table = sinusoidal_table(self.max_length, self.d_model).astype("float32")
+
+    def call(self, inputs, start_position=0):
+        length = ops.shape(inputs)[1]
+        end = length + start_position
+        _checks.check_length(end, self.max_length, "inputs")
+        table = ops.convert_to_tensor(self._table)
+        if isinstance(start_position, int) and start_position == 0:
+            positions = table[:length]
+        else:
+            positions = ops.slice(table, (start_position, 0), (length, self.d_model))
+        return inputs + ops.cast(positions, inputs.dtype)[None, :, :]
+
+    def compute_mask(self, inputs, mask=None):
+        return mask
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"max_length": self.max_length})
+        return config

@@ -1,0 +1,121 @@
+"""`TransformerConfig`: the one description of a model's sizes that builder, training and CLI share."""
+
+import dataclasses
+import json
+
+_ACTIVATIONS = ("relu", "gelu")
+
+# Named sizes. `base` and `big` are the paper's Table 3 rows; vocabulary sizes are placeholders to
+# override with the tokenizer's.
+_NAMED_SIZES = {
+    "tiny": dict(d_model=32, num_heads=2, d_ff=64, num_encoder_layers=1, num_decoder_layers=1, dropout=0.0),
+    "small": dict(d_model=256, num_heads=4, d_ff=1024, num_encoder_layers=3, num_decoder_layers=3, dropout=0.1),
+    "base": dict(d_model=512, num_heads=8, d_ff=2048, num_encoder_layers=6, num_decoder_layers=6, dropout=0.1),
+    "big": dict(d_model=1024, num_heads=16, d_ff=4096, num_encoder_layers=6, num_decoder_layers=6, dropout=0.3),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class TransformerConfig:
+    """Sizes and options of an encoder-decoder Transformer; validated on construction.
+
+    Args:
+        source_vocab_size, target_vocab_size: vocabulary sizes (id 0 is padding).
+        d_model: D. num_heads: H (divides D). d_ff: F.
+        num_encoder_layers, num_decoder_layers: N for each stack.
+        dropout: residual and embedding dropout, in [0, 1).
+        max_length: longest source or target sequence (positional-encoding table size).
+        share_embeddings: one embedding matrix for source and target (needs equal vocabularies).
+        tie_output: the target embedding is also the pre-softmax projection.
+        normalize_first: pre-LN blocks instead of the paper's post-LN.
+        activation: "relu" (paper) or "gelu".
+
+    Example:
+    >>> config = TransformerConfig.from_name("base", source_vocab_size=37000, target_vocab_size=37000)
+    >>> config.d_model, config.num_heads, config.d_ff
+    (512, 8, 2048)
+    """
+
+    source_vocab_size: int
+    target_vocab_size: int
+    d_model: int = 512
+    num_heads: int = 8
+    d_ff: int = 2048
+    num_encoder_layers: int = 6
+    num_decoder_layers: int = 6
+    dropout: float = 0.1
+    max_length: int = 512
+    share_embeddings: bool = False
+    tie_output: bool = True
+    normalize_first: bool = False
+    activation: str = "relu"
+
+    def __post_init__(self):
+        positive = (
+            "source_vocab_size",
+            "target_vocab_size",
+            "d_model",
+            "num_heads",
+            "d_ff",
+            "num_encoder_layers",
+            "num_decoder_layers",
+            "max_length",
+        )
+        for name in positive:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
+        if self.d_model % self.num_heads:
+            raise ValueError(
+                f"num_heads must divide d_model. Received: d_model={self.d_model}, num_heads={self.num_heads}"
+            )
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
+            raise ValueError(f"`dropout` must be a number in [0, 1). Received: dropout={self.dropout!r}")
+        if self.activation not in _ACTIVATIONS:
+            raise ValueError(f"`activation` must be one of {_ACTIVATIONS}. Received: activation={self.activation!r}")
+        for name in ("share_embeddings", "tie_output", "normalize_first"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"`{name}` must be a bool. Received: {name}={getattr(self, name)!r}")
+        if self.share_embeddings and self.source_vocab_size != self.target_vocab_size:
+            raise ValueError(
+                "share_embeddings=True needs one vocabulary for source and target. Received: "
+                f"source_vocab_size={self.source_vocab_size}, target_vocab_size={self.target_vocab_size}"
+            )
+
+    @classmethod
+    def from_name(cls, name, **overrides):
+        """A named size ("tiny", "small", "base", "big") with any field overridden.
+
+        The vocabulary sizes have no sensible default and must be given unless `tiny` (which uses
+        100 for both, for tests).
+        """
+        if name not in _NAMED_SIZES:
+            raise ValueError(f"Unknown config name. Expected one of {sorted(_NAMED_SIZES)}. Received: name={name!r}")
+        fields = {"source_vocab_size": 100, "target_vocab_size": 100} if name == "tiny" else {}
+        fields.update(_NAMED_SIZES[name])
+        unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"Unknown TransformerConfig fields: {sorted(unknown)}")
+        fields.update(overrides)
+        missing = [f for f in ("source_vocab_size", "target_vocab_size") if f not in fields]
+        if missing:
+            raise ValueError(f"TransformerConfig.from_name({name!r}) needs {', '.join(missing)}.")
+        return cls(**fields)
+
+    @classmethod
+    def names(cls):
+        return sorted(_NAMED_SIZES)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, fields):
+        return cls(**fields)
+
+    def to_json(self):
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text):
+        return cls.from_dict(json.loads(text))

@@ -1,0 +1,180 @@
+"""`build_transformer`: the encoder-decoder of "Attention Is All You Need" as a functional Keras model."""
+
+import dataclasses
+
+import keras
+
+from keras_transformer.layers import PositionalEncoding, TokenEmbedding, TransformerDecoder, TransformerEncoder
+
+ENCODER_INPUT = "encoder_tokens"
+DECODER_INPUT = "decoder_tokens"
+
+
+@dataclasses.dataclass
+class _TransformerLayers:
+    """The named layers of a model built here, so a second graph (attention inspection, cached
+    decoding) can reuse them. Names are part of the saved format: keep them stable."""
+
+    source_embedding: TokenEmbedding
+    target_embedding: TokenEmbedding
+    positional_encoding: PositionalEncoding
+    source_dropout: keras.layers.Layer
+    target_dropout: keras.layers.Layer
+    encoder: TransformerEncoder
+    decoder: TransformerDecoder
+    output_projection: keras.layers.Layer | None  # None when tied to the target embedding
+    logits: keras.layers.Layer
+
+    @classmethod
+    def create(cls, config):
+        source_embedding = TokenEmbedding(config.source_vocab_size, config.d_model, name="source_embedding")
+        if config.share_embeddings:
+            target_embedding = source_embedding
+        else:
+            target_embedding = TokenEmbedding(config.target_vocab_size, config.d_model, name="target_embedding")
+        stack = dict(
+            d_model=config.d_model,
+            num_heads=config.num_heads,
+            d_ff=config.d_ff,
+            dropout=config.dropout,
+            activation=config.activation,
+            normalize_first=config.normalize_first,
+        )
+        return cls(
+            source_embedding=source_embedding,
+            target_embedding=target_embedding,
+            positional_encoding=PositionalEncoding(config.max_length, name="positional_encoding"),
+            source_dropout=keras.layers.Dropout(config.dropout, name="source_dropout"),
+            target_dropout=keras.layers.Dropout(config.dropout, name="target_dropout"),
+            encoder=TransformerEncoder(config.num_encoder_layers, name="encoder", **stack),
+            decoder=TransformerDecoder(config.num_decoder_layers, name="decoder", **stack),
+            output_projection=(
+                None if config.tie_output else keras.layers.Dense(config.target_vocab_size, name="output_projection")
+            ),
+            # Logits leave the model in float32 whatever the dtype policy, for a stable softmax and loss.
+            logits=keras.layers.Activation("linear", dtype="float32", name="logits"),
+        )
+
+    @classmethod
+    def from_model(cls, model):
+        def get(name):
+            try:
+                return model.get_layer(name)
+            except ValueError:
+                return None
+
+        source_embedding = get("source_embedding")
+        fields = {f.name: get(f.name) for f in dataclasses.fields(cls)}
+        fields["target_embedding"] = get("target_embedding") or source_embedding
+        missing = [name for name, layer in fields.items() if layer is None and name != "output_projection"]
+        if missing:
+            raise ValueError(
+                f"The model was not built by build_transformer: no layer named {missing}. "
+                f"Received: model.name={model.name!r}"
+            )
+        return cls(**fields)
+
+    def forward(self, encoder_tokens, decoder_tokens, return_attention_scores=False, training=None):
+        """Token ids -> float32 logits `(B, T, V)`; padding masks travel as Keras masks from the
+        `mask_zero` embeddings to every attention."""
+        # (B, S) -> (B, S, D); the Keras mask (B, S) is made here, once, and handed down.
+        source = self.source_embedding(encoder_tokens)
+        source = self.source_dropout(self.positional_encoding(source), training=training)
+        target = self.target_embedding(decoder_tokens)
+        target = self.target_dropout(self.positional_encoding(target), training=training)
+
+        encoded = self.encoder(source, return_attention_scores=return_attention_scores, training=training)
+        if return_attention_scores:
+            encoded, encoder_weights = encoded
+        decoded = self.decoder(target, encoded, return_attention_scores=return_attention_scores, training=training)
+        if return_attention_scores:
+            decoded, decoder_weights = decoded
+
+        if self.output_projection is None:
+            logits = self.target_embedding(decoded, reverse=True)  # (B, T, D) -> (B, T, V)
+        else:
+            logits = self.output_projection(decoded)
+        logits = self.logits(logits)
+        if not return_attention_scores:
+            return logits
+        return {
+            "logits": logits,
+            "encoder_self_attention": encoder_weights,
+            "decoder_masked_self_attention": decoder_weights["masked_self_attention"],
+            "source_target_attention": decoder_weights["source_target_attention"],
+        }
+
+
+def _token_inputs():
+    return {
+        ENCODER_INPUT: keras.Input(shape=(None,), dtype="int32", name=ENCODER_INPUT),
+        DECODER_INPUT: keras.Input(shape=(None,), dtype="int32", name=DECODER_INPUT),
+    }
+
+
+def build_transformer(config, name="transformer"):
+    """Build the encoder-decoder Transformer described by `config` as a functional `keras.Model`.
+
+    Args:
+        config: a `TransformerConfig`.
+        name: the model's name.
+
+    Returns:
+        A `keras.Model` taking `{"encoder_tokens": (B, S) int32, "decoder_tokens": (B, T) int32}`
+        (id 0 = padding) and returning float32 logits `(B, T, target_vocab_size)`: the prediction at
+        position t of the token after `decoder_tokens[:, t]`.
+
+    Example:
+    >>> import numpy as np
+    >>> model = build_transformer(TransformerConfig.from_name("tiny"))
+    >>> batch = {"encoder_tokens": np.array([[5, 6, 7, 0]]), "decoder_tokens": np.array([[1, 5, 6]])}
+    >>> tuple(model(batch).shape)
+    (1, 3, 100)
+    """
+    from keras_transformer.models.config import TransformerConfig
+
+    if not isinstance(config, TransformerConfig):
+        raise TypeError(f"`config` must be a TransformerConfig. Received: config={config!r}")
+    inputs = _token_inputs()
+    layers = _TransformerLayers.create(config)
+    logits = layers.forward(inputs[ENCODER_INPUT], inputs[DECODER_INPUT])
+    return keras.Model(inputs, logits, name=name)
+
+
+def build_attention_model(model):
+    """A second model over the same layers (and weights) as `model` that also returns every attention.
+
+    Args:
+        model: a model from `build_transformer` (or loaded from its `.keras` file).
+
+    Returns:
+        A `keras.Model` with the same inputs, returning a dict:
+        `"logits"` `(B, T, V)`; `"encoder_self_attention"` `(B, N, H, S, S)`;
+        `"decoder_masked_self_attention"` `(B, N, H, T, T)`; `"source_target_attention"`
+        `(B, N, H, T, S)`. N is the layer, H the head; weights of a query row sum to 1 over the
+        keys it may attend to.
+    """
+    inputs = _token_inputs()
+    outputs = _AttentionInspector(_TransformerLayers.from_model(model), name="attention_inspector")(inputs)
+    return keras.Model(inputs, outputs, name=f"{model.name}_attention")
+
+
+class _AttentionInspector(keras.layers.Layer):
+    """Runs the model's own layers with `return_attention_scores=True`.
+
+    A wrapper rather than a second functional graph over the same layers: Keras 3.15 checks a
+    functional graph with each layer's *first* output structure (`Operation.output`), so a layer first
+    called for one tensor cannot later be a node that returns (output, weights).
+    """
+
+    def __init__(self, transformer_layers, **kwargs):
+        super().__init__(**kwargs)
+        self.transformer_layers = transformer_layers
+        # Track the shared layers so the inspection model lists the same weights.
+        self.shared_layers = [getattr(transformer_layers, f.name) for f in dataclasses.fields(transformer_layers)]
+        self.built = True
+
+    def call(self, inputs):
+        return self.transformer_layers.forward(
+            inputs[ENCODER_INPUT], inputs[DECODER_INPUT], return_attention_scores=True, training=False
+        )

@@ -1,0 +1,62 @@
+"""Cross-entropy over token logits with label smoothing, ignoring padding."""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="keras_transformer")
+class MaskedSparseCrossEntropy(keras.losses.Loss):
+    """Token-level cross-entropy with label smoothing, averaged over non-padding labels only.
+
+    The smoothed target puts `1 - label_smoothing` on the true token plus `label_smoothing / V` on
+    every token (the convention of `keras.losses.CategoricalCrossentropy(label_smoothing=...)`); the
+    paper uses ε = 0.1. Labels equal to `padding_id` contribute nothing, and the mean divides by the
+    number of real tokens in the batch, so batches with more padding are not down-weighted.
+
+    Args:
+        label_smoothing: ε in [0, 1).
+        padding_id: the label to ignore (0).
+        from_logits: whether predictions are logits (True; the models here return logits).
+
+    Call arguments:
+        y_true: `(B, T)` integer labels. y_pred: `(B, T, V)` logits or probabilities.
+
+    Example:
+    >>> import numpy as np
+    >>> loss = MaskedSparseCrossEntropy(label_smoothing=0.0)
+    >>> labels = np.array([[2, 0]])
+    >>> logits = np.log(np.array([[[0.25, 0.25, 0.5], [1, 0, 0]]], "float32") + 1e-12)
+    >>> round(float(loss(labels, logits)), 4)  # -log(0.5); the padded position is ignored
+    0.6931
+    """
+
+    def __init__(self, label_smoothing=0.1, padding_id=0, from_logits=True, name="masked_sparse_cross_entropy", **kwargs):
+        kwargs.pop("reduction", None)
+        super().__init__(name=name, reduction="sum", **kwargs)
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"`label_smoothing` must be in [0, 1). Received: label_smoothing={label_smoothing}")
+        self.label_smoothing = label_smoothing
+        self.padding_id = padding_id
+        self.from_logits = from_logits
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, "int32")
+        y_pred = ops.cast(y_pred, "float32")
+        if self.from_logits:
+            log_probs = ops.log_softmax(y_pred, axis=-1)
+        else:
+            log_probs = ops.log(ops.clip(y_pred, 1e-7, 1.0))
+        # (B, T, V) -> (B, T): -log p(true token), and the mean of -log p over all tokens.
+        true_nll = -ops.squeeze(ops.take_along_axis(log_probs, y_true[..., None], axis=-1), axis=-1)
+        uniform_nll = -ops.mean(log_probs, axis=-1)
+        per_token = (1.0 - self.label_smoothing) * true_nll + self.label_smoothing * uniform_nll
+        weights = ops.cast(ops.not_equal(y_true, self.padding_id), "float32")
+        return ops.sum(per_token * weights) / ops.maximum(ops.sum(weights), 1.0)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "label_smoothing": self.label_smoothing,
+            "padding_id": self.padding_id,
+            "from_logits": self.from_logits,
+        }
