@@ -45,25 +45,20 @@ def check_range(values, name, low, high, what):
     return values
 
 
-def check_length(length, limit, name):
-    """Fail unless a sequence length (int or scalar tensor) is <= limit."""
-    static = length if isinstance(length, int) else None
-    if static is not None:
-        if static > limit:
-            raise ValueError(
-                f"The sequence length of `{name}` must be at most max_length={limit}. "
-                f"Received: length={static}"
-            )
-        return
+def check_length(length, limit, name, guarded):
+    """Fail unless a sequence length (int or scalar tensor) is <= limit; returns `guarded`, which in a
+    graph only computes after the check has passed."""
+    message = f"The sequence length of `{name}` must be at most max_length={limit}."
+    if isinstance(length, int):
+        if length > limit:
+            raise ValueError(f"{message} Received: length={length}")
+        return guarded
     if keras.backend.backend() != "tensorflow":
-        return
+        return guarded
     import tensorflow as tf
 
     if _is_eager(length):
-        check_length(int(np.asarray(length)), limit, name)
-        return
-    tf.debugging.assert_less_equal(
-        length,
-        tf.cast(limit, length.dtype),
-        message=f"The sequence length of `{name}` must be at most max_length={limit}. Received length:",
-    )
+        return check_length(int(np.asarray(length)), limit, name, guarded)
+    check = tf.debugging.assert_less_equal(length, tf.cast(limit, length.dtype), message=f"{message} Received length:")
+    with tf.control_dependencies([check]):
+        return tf.identity(guarded)

@@ -150,8 +150,9 @@ class TransformerDecoderBlock(keras.layers.Layer):
         x = self.feed_forward_sublayer(x, lambda y: self.feed_forward(y, training=training), training)
         return (x, weights) if return_attention_scores else x
 
-    def compute_mask(self, decoder_sequence, encoder_sequence=None, decoder_sequence_mask=None, **kwargs):
-        return decoder_sequence_mask
+    def compute_mask(self, decoder_sequence, previous_mask=None):
+        # Keras passes the mask of the first argument: the output keeps the target padding.
+        return previous_mask
 
     def get_config(self):
         config = super().get_config()
@@ -272,8 +273,9 @@ class TransformerDecoder(keras.layers.Layer):
             return x, {name: ops.stack(found, axis=1) for name, found in collected.items()}
         return x
 
-    def compute_mask(self, decoder_sequence, encoder_sequence=None, decoder_sequence_mask=None, **kwargs):
-        return decoder_sequence_mask
+    def compute_mask(self, decoder_sequence, previous_mask=None):
+        # Keras passes the mask of the first argument: the output keeps the target padding.
+        return previous_mask
 
     def get_config(self):
         config = super().get_config()

@@ -92,8 +92,9 @@ class TokenEmbedding(keras.layers.Layer):
             vectors = vectors * ops.cast(math.sqrt(self.d_model), self.compute_dtype)
         return vectors
 
-    def compute_mask(self, inputs, mask=None, reverse=False):
-        if reverse or not self.mask_zero:
+    def compute_mask(self, inputs, mask=None):
+        # Keras does not pass `reverse` here; float inputs mean the reverse (logits) call.
+        if not self.mask_zero or "int" not in str(inputs.dtype):
             return None
         return ops.not_equal(inputs, 0)
 

@@ -102,6 +102,12 @@ class MultiHeadAttention(keras.layers.Layer):
     def build(self, query_shape, value_shape=None, key_shape=None):
         value_shape = query_shape if value_shape is None else value_shape
         key_shape = value_shape if key_shape is None else key_shape
+        for name, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
+            if len(shape) != 3:
+                raise ValueError(
+                    f"MultiHeadAttention expects `{name}` of rank 3 (B, length, features). "
+                    f"Received: {name}.shape={tuple(shape)}"
+                )
         heads = (self.num_heads, self.key_dim)
         # (B, T, Dq) -> (B, T, H, K); likewise for keys and values.
         self.query_dense = self._projection("query", "btd,dhk->bthk", (None,) + heads, "hk")
@@ -206,8 +212,9 @@ class MultiHeadAttention(keras.layers.Layer):
                         f"Received: attention_mask.shape={tuple(attention_mask.shape)}"
                     )
 
-    def compute_mask(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, **kwargs):
-        return query_mask
+    def compute_mask(self, query, previous_mask=None):
+        # Keras passes the mask of the first argument: the output keeps the queries' padding.
+        return previous_mask
 
     def get_config(self):
         config = super().get_config()

@@ -68,7 +68,7 @@ class PositionalEncoding(keras.layers.Layer):
     def call(self, inputs, start_position=0):
         length = ops.shape(inputs)[1]
         end = length + start_position
-        _checks.check_length(end, self.max_length, "inputs")
+        inputs = _checks.check_length(end, self.max_length, f"{self.name} inputs", inputs)
         table = ops.convert_to_tensor(self._table)
         if isinstance(start_position, int) and start_position == 0:
             positions = table[:length]
