@@ -105,6 +105,39 @@ class _TransformerLayers:
         }
 
 
+@keras.saving.register_keras_serializable(package="keras_transformer")
+class TransformerModel(keras.Model):
+    """The functional model `build_transformer` returns, with its inputs checked before Keras casts them.
+
+    Keras casts whatever it is fed to the `int32` of the inputs, so float ids (1.7 -> 1) would be
+    silently truncated; this class refuses them, and wrong ranks or batch sizes, naming the input.
+    It keeps `Functional`'s constructor, so `.keras` files restore it as a functional graph.
+    """
+
+    def __init__(self, inputs, outputs, name=None, **kwargs):
+        super().__init__(inputs, outputs, name=name, **kwargs)
+
+    def call(self, inputs, training=None, mask=None):
+        if not isinstance(inputs, dict) or set(inputs) != {ENCODER_INPUT, DECODER_INPUT}:
+            received = sorted(inputs) if isinstance(inputs, dict) else type(inputs).__name__
+            raise ValueError(
+                f"The model takes a dict with keys {ENCODER_INPUT!r} and {DECODER_INPUT!r}. Received: {received}"
+            )
+        for name, tokens in inputs.items():
+            dtype = keras.backend.standardize_dtype(tokens.dtype)
+            if "int" not in dtype:
+                raise TypeError(f"`{name}` must hold integer token ids. Received: {name}.dtype={dtype}")
+            if len(tokens.shape) != 2:
+                raise ValueError(f"`{name}` must have shape (B, length). Received: {name}.shape={tuple(tokens.shape)}")
+        batch_sizes = {inputs[name].shape[0] for name in inputs} - {None}
+        if len(batch_sizes) > 1:
+            raise ValueError(
+                "`encoder_tokens` and `decoder_tokens` must have the same batch size. Received: "
+                f"{tuple(inputs[ENCODER_INPUT].shape)} and {tuple(inputs[DECODER_INPUT].shape)}"
+            )
+        return super().call(inputs, training=training, mask=mask)
+
+
 def _token_inputs():
     return {
         ENCODER_INPUT: keras.Input(shape=(None,), dtype="int32", name=ENCODER_INPUT),
@@ -120,7 +153,7 @@ def build_transformer(config, name="transformer"):
         name: the model's name.
 
     Returns:
-        A `keras.Model` taking `{"encoder_tokens": (B, S) int32, "decoder_tokens": (B, T) int32}`
+        A `keras.Model` (a `TransformerModel`, which checks its inputs) taking `{"encoder_tokens": (B, S) int32, "decoder_tokens": (B, T) int32}`
         (id 0 = padding) and returning float32 logits `(B, T, target_vocab_size)`: the prediction at
         position t of the token after `decoder_tokens[:, t]`.
 
@@ -138,7 +171,7 @@ def build_transformer(config, name="transformer"):
     inputs = _token_inputs()
     layers = _TransformerLayers.create(config)
     logits = layers.forward(inputs[ENCODER_INPUT], inputs[DECODER_INPUT])
-    return keras.Model(inputs, logits, name=name)
+    return TransformerModel(inputs, logits, name=name)
 
 
 def build_attention_model(model):
