@@ -44,7 +44,7 @@ class PositionalEncoding(keras.layers.Layer):
     >>> import numpy as np
     >>> layer = PositionalEncoding(max_length=16)
     >>> out = layer(np.zeros((1, 2, 4), "float32"))
-    >>> np.round(np.asarray(out)[0, 1], 6).tolist()
+    >>> [round(float(v), 6) for v in np.asarray(out)[0, 1]]
     [0.841471, 0.540302, 0.01, 0.99995]
     """
 

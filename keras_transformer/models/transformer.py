@@ -159,6 +159,7 @@ def build_transformer(config, name="transformer"):
 
     Example:
     >>> import numpy as np
+    >>> from keras_transformer import TransformerConfig, build_transformer
     >>> model = build_transformer(TransformerConfig.from_name("tiny"))
     >>> batch = {"encoder_tokens": np.array([[5, 6, 7, 0]]), "decoder_tokens": np.array([[1, 5, 6]])}
     >>> tuple(model(batch).shape)

@@ -1,0 +1,30 @@
+"""The Example sections of public docstrings run as written."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "keras_transformer.layers.positional_encoding",
+    "keras_transformer.layers.embedding",
+    "keras_transformer.layers.scaled_dot_product_attention",
+    "keras_transformer.layers.multi_head_attention",
+    "keras_transformer.layers.feed_forward",
+    "keras_transformer.layers.encoder",
+    "keras_transformer.layers.decoder",
+    "keras_transformer.models.config",
+    "keras_transformer.models.transformer",
+    "keras_transformer.training.schedules",
+    "keras_transformer.training.losses",
+    "keras_transformer.training.metrics",
+    "keras_transformer.training.teacher_forcing",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
+    assert result.attempted > 0, f"{name} has no docstring example"
+    assert result.failed == 0
