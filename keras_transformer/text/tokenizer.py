@@ -1,0 +1,317 @@
+"""`Tokenizer`: text <-> token ids with core TensorFlow ops only, so it runs in `tf.data` and inside
+exported SavedModels (no tensorflow-text, no Python callbacks)."""
+
+import collections
+import json
+
+import tensorflow as tf
+
+_SPLITS = ("characters", "whitespace")
+_FORMAT = "keras_transformer.Tokenizer"
+_FORMAT_VERSION = 1
+# Written by `detokenize` for the unknown id: the Unicode replacement character in "characters" mode,
+# the reserved symbol in "whitespace" mode (where a word-sized marker reads better than one glyph).
+_UNKNOWN_TEXT = {"characters": "\ufffd", "whitespace": "<unk>"}
+_CORPUS_CHUNK = 8192
+# What `tf.strings.split` without a separator splits on (ASCII only: U+3000 and friends stay inside symbols).
+_ASCII_WHITESPACE = frozenset(" \t\n\v\f\r")
+
+
+class Tokenizer(tf.Module):
+    """Maps text to int32 token ids and back, with a fixed vocabulary and four reserved ids.
+
+    Ids: 0 `"<pad>"` (padding), 1 `"<s>"` (start), 2 `"</s>"` (end), 3 `"<unk>"` (unknown); the
+    vocabulary's symbols take ids 4, 5, ... in the order given. Text is split into symbols in one of
+    two ways:
+
+    - `"characters"`: Unicode code points (`tf.strings.unicode_split`). Nothing is normalized: a
+      letter and a combining mark after it are two symbols, and a right-to-left string keeps its
+      logical (stored) order. Invalid UTF-8 bytes become U+FFFD, never an error.
+    - `"whitespace"`: runs of ASCII whitespace separate symbols (`tf.strings.split`), as in ARPAbet
+      phoneme strings like `"HH AH0 L OW1"`. Invalid UTF-8 bytes are replaced by U+FFFD first.
+
+    Symbols missing from the vocabulary map to the unknown id. Lookups go through a
+    `tf.lookup.StaticHashTable` that this module tracks, so a `tf.Module` or Keras model holding the
+    tokenizer saves it with `tf.saved_model.save` and the SavedModel needs only TensorFlow to run.
+
+    Args:
+        vocabulary: the symbols, a list of distinct non-empty `str` (none of the reserved symbols; in
+            "characters" mode each one code point, in "whitespace" mode free of whitespace).
+        split: `"characters"` or `"whitespace"`.
+        lowercase: lowercase the text (Unicode-aware, `tf.strings.lower(..., encoding="utf-8")`) before
+            splitting.
+        name: the `tf.Module` name.
+
+    Example:
+    >>> tokenizer = Tokenizer.from_corpus(["hello", "world"])
+    >>> tokenizer.vocabulary
+    ['d', 'e', 'h', 'l', 'o', 'r', 'w']
+    >>> ids = tokenizer.tokenize(["hold", "hex"])
+    >>> ids.to_list()
+    [[6, 8, 7, 4], [6, 5, 3]]
+    >>> tokenizer.detokenize(ids).numpy().tolist() == ["hold".encode(), "he\\ufffd".encode()]
+    True
+    """
+
+    pad_id = 0
+    start_id = 1
+    end_id = 2
+    unknown_id = 3
+    reserved_symbols = ("<pad>", "<s>", "</s>", "<unk>")
+
+    def __init__(self, vocabulary, split="characters", lowercase=False, name=None):
+        super().__init__(name=name)
+        if split not in _SPLITS:
+            raise ValueError(f"`split` must be one of {_SPLITS}. Received: split={split!r}")
+        if not isinstance(lowercase, bool):
+            raise ValueError(f"`lowercase` must be a bool. Received: lowercase={lowercase!r}")
+        if isinstance(vocabulary, (str, bytes)):
+            raise TypeError(f"`vocabulary` must be a list of str, not one string. Received: vocabulary={vocabulary!r}")
+        vocabulary = list(vocabulary)
+        _check_vocabulary(vocabulary, split)
+        self._vocabulary = vocabulary
+        self._split_mode = split
+        self._lowercase = lowercase
+        first_id = len(self.reserved_symbols)
+        self._table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant(vocabulary, tf.string),
+                tf.range(first_id, first_id + len(vocabulary), dtype=tf.int32),
+            ),
+            default_value=self.unknown_id,
+        )
+        # Id -> text for `detokenize`: pad, start and end write nothing, unknown writes its marker.
+        self._symbols = tf.constant(["", "", "", _UNKNOWN_TEXT[split], *vocabulary], tf.string)
+
+    @property
+    def vocabulary(self):
+        """The symbols with ids 4, 5, ... (a copy; the reserved symbols are not included)."""
+        return list(self._vocabulary)
+
+    @property
+    def vocabulary_size(self):
+        """V: the reserved ids plus the symbols; every id is in `[0, vocabulary_size)`."""
+        return len(self.reserved_symbols) + len(self._vocabulary)
+
+    @property
+    def split(self):
+        return self._split_mode
+
+    @property
+    def lowercase(self):
+        return self._lowercase
+
+    @property
+    def unknown_text(self):
+        """What `detokenize` writes for the unknown id: U+FFFD ("characters") or `"<unk>"` ("whitespace")."""
+        return _UNKNOWN_TEXT[self._split_mode]
+
+    @classmethod
+    def from_corpus(cls, texts, split="characters", min_count=1, max_size=None, lowercase=False, name=None):
+        """Build a tokenizer whose vocabulary is the symbols of `texts`.
+
+        The symbols are found with the same TensorFlow ops `tokenize` uses, so the two always agree.
+        Symbols seen fewer than `min_count` times are left out; with `max_size`, only the most
+        frequent `max_size` are kept (ties go to the smaller symbol). The result is sorted by code
+        point, so the same corpus gives the same ids whatever its order.
+
+        Args:
+            texts: an iterable of `str` (or UTF-8 `bytes`).
+            split, lowercase, name: as for the constructor.
+            min_count: a positive int.
+            max_size: None or a positive int: the most symbols to keep (reserved ids not counted).
+
+        Returns:
+            A `Tokenizer`.
+        """
+        if split not in _SPLITS:
+            raise ValueError(f"`split` must be one of {_SPLITS}. Received: split={split!r}")
+        if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
+            raise ValueError(f"`min_count` must be a positive int. Received: min_count={min_count!r}")
+        if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1):
+            raise ValueError(f"`max_size` must be None or a positive int. Received: max_size={max_size!r}")
+        if isinstance(texts, (str, bytes)):
+            raise TypeError(f"`texts` must be an iterable of strings, not one string. Received: texts={texts!r}")
+        counts = collections.Counter()
+        chunk = []
+        for text in texts:
+            if not isinstance(text, (str, bytes)):
+                raise TypeError(f"`texts` must hold str or bytes. Received an item of type {type(text).__name__}")
+            chunk.append(text)
+            if len(chunk) == _CORPUS_CHUNK:
+                counts.update(_count_symbols(chunk, split, lowercase))
+                chunk = []
+        if chunk:
+            counts.update(_count_symbols(chunk, split, lowercase))
+        for symbol in cls.reserved_symbols:
+            counts.pop(symbol, None)
+        kept = [(symbol, count) for symbol, count in counts.items() if count >= min_count]
+        if max_size is not None:
+            kept = sorted(kept, key=lambda item: (-item[1], item[0]))[:max_size]
+        vocabulary = sorted(symbol for symbol, _ in kept)
+        if not vocabulary:
+            raise ValueError(
+                f"No symbol in `texts` occurs at least min_count={min_count} times: the vocabulary would be empty."
+            )
+        return cls(vocabulary, split=split, lowercase=lowercase, name=name)
+
+    def get_config(self):
+        return {"vocabulary": self.vocabulary, "split": self._split_mode, "lowercase": self._lowercase}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def save(self, path):
+        """Write the vocabulary and options to a UTF-8 JSON file at `path`."""
+        document = {"format": _FORMAT, "version": _FORMAT_VERSION, "reserved": list(self.reserved_symbols)}
+        document.update(self.get_config())
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, ensure_ascii=False, indent=1)
+            handle.write("\n")
+
+    @classmethod
+    def load(cls, path):
+        """Read a tokenizer written by `save`."""
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+        if not isinstance(document, dict) or document.get("format") != _FORMAT:
+            raise ValueError(f"{path} is not a Tokenizer file (no format {_FORMAT!r}).")
+        if document.get("version") != _FORMAT_VERSION:
+            raise ValueError(
+                f"{path} has Tokenizer format version {document.get('version')!r}; this code reads version "
+                f"{_FORMAT_VERSION}."
+            )
+        if document.get("reserved") != list(cls.reserved_symbols):
+            raise ValueError(f"{path} reserves {document.get('reserved')!r}, expected {list(cls.reserved_symbols)}.")
+        return cls(document["vocabulary"], split=document["split"], lowercase=document.get("lowercase", False))
+
+    def tokenize(self, texts, max_length=None):
+        """Text -> token ids, without start and end ids.
+
+        Length policy: with `max_length`, each row is TRUNCATED to its first `max_length` ids (no
+        error, so the same code runs in a graph on any input); compare lengths before and after if
+        you need to know. Start/end ids that a model adds are not counted.
+
+        Args:
+            texts: a string tensor `(B,)` or scalar, or a Python list of `str`/`bytes` or one `str`.
+            max_length: None (keep everything) or a positive int.
+
+        Returns:
+            For `(B,)` input, an int32 `tf.RaggedTensor` `(B, None)`; for a scalar, an int32
+            `tf.Tensor` `(length,)`. An empty or whitespace-only text gives an empty row (the latter
+            only in "whitespace" mode; in "characters" mode spaces are symbols).
+        """
+        if max_length is not None and (
+            isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1
+        ):
+            raise ValueError(f"`max_length` must be None or a positive int. Received: max_length={max_length!r}")
+        texts = _as_string_tensor(texts, "texts")
+        if texts.shape.rank not in (0, 1):
+            raise ValueError(f"`texts` must be a scalar or have shape (B,). Received: texts.shape={texts.shape}")
+        pieces = self._split_text(texts)
+        ids = (
+            tf.ragged.map_flat_values(self._table.lookup, pieces)
+            if texts.shape.rank == 1
+            else self._table.lookup(pieces)
+        )
+        if max_length is not None:
+            ids = ids[:, :max_length] if texts.shape.rank == 1 else ids[:max_length]
+        return ids
+
+    def detokenize(self, ids):
+        """Token ids -> text.
+
+        Pad and start ids are dropped; each row ends before its first end id; the unknown id and any
+        id outside `[0, vocabulary_size)` become `unknown_text`. Symbols are joined with `""`
+        ("characters") or `" "` ("whitespace").
+
+        Args:
+            ids: an int tensor `(B, T)` (dense, 0-padded, may hold start/end ids) or a
+                `tf.RaggedTensor` `(B, None)`, a single sequence `(T,)`, or nested Python lists.
+
+        Returns:
+            A `tf.string` tensor `(B,)`, or a scalar for a single sequence.
+        """
+        if isinstance(ids, (list, tuple)):
+            ids = (
+                tf.ragged.constant(ids, dtype=tf.int64)
+                if ids and isinstance(ids[0], (list, tuple))
+                else tf.constant(ids, tf.int64)
+            )
+        if isinstance(ids, tf.RaggedTensor):
+            if ids.shape.rank != 2:
+                raise ValueError(f"Ragged `ids` must have shape (B, None). Received: ids.shape={ids.shape}")
+            ids = ids.to_tensor(default_value=tf.cast(self.pad_id, ids.dtype))
+        ids = tf.convert_to_tensor(ids)
+        if not ids.dtype.is_integer:
+            raise TypeError(f"`ids` must hold integer token ids. Received: ids.dtype={ids.dtype.name}")
+        if ids.shape.rank not in (1, 2):
+            raise ValueError(f"`ids` must have shape (B, T) or (T,). Received: ids.shape={ids.shape}")
+        single = ids.shape.rank == 1
+        if single:
+            ids = ids[None]  # (T,) -> (1, T)
+        ids = tf.cast(ids, tf.int32)
+        out_of_range = (ids < 0) | (ids >= self.vocabulary_size)
+        ids = tf.where(out_of_range, self.unknown_id, ids)
+        # (B, T): True from each row's first end id onwards.
+        after_end = tf.cumsum(tf.cast(ids == self.end_id, tf.int32), axis=1) > 0
+        keep = ~after_end & (ids != self.pad_id) & (ids != self.start_id)
+        pieces = tf.ragged.boolean_mask(tf.gather(self._symbols, ids), keep)  # (B, None) strings
+        separator = "" if self._split_mode == "characters" else " "
+        texts = tf.strings.reduce_join(pieces, axis=-1, separator=separator)  # (B,)
+        return texts[0] if single else texts
+
+    def _split_text(self, texts):
+        return _split(texts, self._split_mode, self._lowercase)
+
+
+def _split(texts, split, lowercase):
+    """A string tensor -> its symbols (ragged for rank 1), the way `Tokenizer` splits."""
+    # Invalid UTF-8 bytes -> U+FFFD first, so lowercasing and splitting never fail on them.
+    texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace")
+    if lowercase:
+        texts = tf.strings.lower(texts, encoding="utf-8")
+    if split == "characters":
+        return tf.strings.unicode_split(texts, "UTF-8")
+    return tf.strings.split(texts)
+
+
+def _count_symbols(texts, split, lowercase):
+    symbols = _split(tf.constant(texts, tf.string), split, lowercase).flat_values.numpy()
+    return collections.Counter(symbol.decode("utf-8") for symbol in symbols)
+
+
+def _as_string_tensor(value, name):
+    if isinstance(value, (list, tuple)) and not value:
+        return tf.zeros([0], tf.string)
+    if isinstance(value, (str, bytes)) or (
+        isinstance(value, (list, tuple)) and all(isinstance(v, (str, bytes)) for v in value)
+    ):
+        return tf.constant(value, tf.string)
+    if isinstance(value, tf.RaggedTensor):
+        raise ValueError(f"`{name}` must be a dense string tensor. Received a RaggedTensor of shape {value.shape}")
+    value = tf.convert_to_tensor(value)
+    if value.dtype != tf.string:
+        raise TypeError(f"`{name}` must hold strings. Received: {name}.dtype={value.dtype.name}")
+    return value
+
+
+def _check_vocabulary(vocabulary, split):
+    if not vocabulary:
+        raise ValueError("`vocabulary` must hold at least one symbol. Received: vocabulary=[]")
+    seen = set()
+    for index, symbol in enumerate(vocabulary):
+        if not isinstance(symbol, str) or not symbol:
+            raise ValueError(f"`vocabulary` must hold non-empty str. Received: {symbol!r} at index {index}")
+        if symbol in Tokenizer.reserved_symbols:
+            raise ValueError(f"`vocabulary` must not hold the reserved symbol {symbol!r} (at index {index}).")
+        if symbol in seen:
+            raise ValueError(f"`vocabulary` must not repeat a symbol. Received: {symbol!r} again at index {index}")
+        seen.add(symbol)
+        if split == "characters" and len(symbol) != 1:
+            raise ValueError(f'split="characters" needs one code point a symbol. Received: {symbol!r} at index {index}')
+        if split == "whitespace" and any(character in _ASCII_WHITESPACE for character in symbol):
+            raise ValueError(
+                f'split="whitespace" needs symbols without whitespace. Received: {symbol!r} at index {index}'
+            )
