@@ -64,7 +64,7 @@ class Tokenizer(tf.Module):
         if split not in _SPLITS:
             raise ValueError(f"`split` must be one of {_SPLITS}. Received: split={split!r}")
         if not isinstance(lowercase, bool):
-            raise ValueError(f"`lowercase` must be a bool. Received: lowercase={lowercase!r}")
+            raise TypeError(f"`lowercase` must be a bool. Received: lowercase={lowercase!r}")
         if isinstance(vocabulary, (str, bytes)):
             raise TypeError(f"`vocabulary` must be a list of str, not one string. Received: vocabulary={vocabulary!r}")
         vocabulary = list(vocabulary)
@@ -290,7 +290,7 @@ def _as_string_tensor(value, name):
     ):
         return tf.constant(value, tf.string)
     if isinstance(value, tf.RaggedTensor):
-        raise ValueError(f"`{name}` must be a dense string tensor. Received a RaggedTensor of shape {value.shape}")
+        raise TypeError(f"`{name}` must be a dense string tensor. Received a RaggedTensor of shape {value.shape}")
     value = tf.convert_to_tensor(value)
     if value.dtype != tf.string:
         raise TypeError(f"`{name}` must hold strings. Received: {name}.dtype={value.dtype.name}")

