@@ -139,16 +139,57 @@ class TransformerDecoderBlock(keras.layers.Layer):
 
             return sublayer
 
-        x = self.masked_self_attention_sublayer(
-            decoder_sequence, attend("masked_self_attention", self.masked_self_attention, self_mask), training
-        )
-        x = self.source_target_attention_sublayer(
-            x,
+        x = self._sublayers(
+            decoder_sequence,
+            attend("masked_self_attention", self.masked_self_attention, self_mask),
             attend("source_target_attention", self.source_target_attention, source_mask, encoder_sequence),
             training,
         )
-        x = self.feed_forward_sublayer(x, lambda y: self.feed_forward(y, training=training), training)
         return (x, weights) if return_attention_scores else x
+
+    def _sublayers(self, x, masked_self_attention, source_target_attention, training):
+        """The block as in the paper: three residual sublayers in a row."""
+        x = self.masked_self_attention_sublayer(x, masked_self_attention, training)
+        x = self.source_target_attention_sublayer(x, source_target_attention, training)
+        return self.feed_forward_sublayer(x, lambda y: self.feed_forward(y, training=training), training)
+
+    def decode_step(self, decoder_step, step, cache, source_keys_values, source_mask=None):
+        """One step of incremental decoding with a key/value cache.
+
+        Computes the same output as `call` would at position `step` for the whole prefix, but only for
+        the new position: the keys and values of earlier positions come from `cache`, and those of the
+        encoder output were projected once (`source_target_attention.project_key_value`).
+
+        Args:
+            decoder_step: `(B, 1, D)` embedded token at position `step`.
+            step: scalar int (tensor or Python), the position being decoded.
+            cache: `(key_cache, value_cache)`, each `(B, L, H, K)` with L the longest decode; slots
+                `>= step` may hold anything.
+            source_keys_values: `(source_keys, source_values)`, each `(B, S, H, K)`.
+            source_mask: optional boolean `(B, S)` source padding mask.
+
+        Returns:
+            `(output (B, 1, D), (key_cache, value_cache))` with slot `step` written (a dynamic update
+            slice, so the loop keeps fixed shapes for XLA and TFLite).
+        """
+        key_cache, value_cache = cache
+        cache_length = ops.shape(key_cache)[1]
+        # (1, 1, L): the new query may attend to every position up to and including `step`.
+        self_mask = ops.less_equal(ops.arange(cache_length, dtype="int32"), ops.cast(step, "int32"))[None, None, :]
+        source_attention_mask = None if source_mask is None else ops.expand_dims(source_mask, 1)  # (B, 1, S)
+        updated = {}
+
+        def masked_self_attention(x):
+            key, value = self.masked_self_attention.project_key_value(x)  # (B, 1, H, K) each
+            start = [0, step, 0, 0]
+            updated["cache"] = (ops.slice_update(key_cache, start, key), ops.slice_update(value_cache, start, value))
+            return self.masked_self_attention.attend(x, *updated["cache"], mask=self_mask)
+
+        def source_target_attention(x):
+            return self.source_target_attention.attend(x, *source_keys_values, mask=source_attention_mask)
+
+        output = self._sublayers(decoder_step, masked_self_attention, source_target_attention, training=False)
+        return output, updated["cache"]
 
     def compute_mask(self, decoder_sequence, previous_mask=None):
         # Keras passes the mask of the first argument: the output keeps the target padding.
@@ -272,6 +313,31 @@ class TransformerDecoder(keras.layers.Layer):
             # N x (B, H, T, ·) -> (B, N, H, T, ·)
             return x, {name: ops.stack(found, axis=1) for name, found in collected.items()}
         return x
+
+    def project_source(self, encoder_sequence):
+        """The source-target keys and values of every block, `[(keys, values)] * N`, each
+        `(B, S, H, K)`: computed once per source sentence for cached decoding."""
+        return [block.source_target_attention.project_key_value(encoder_sequence) for block in self.blocks]
+
+    def empty_cache(self, batch_size, cache_length, dtype=None):
+        """Zero self-attention caches for every block: `[(keys, values)] * N`, each `(B, L, H, K)`."""
+        config = self.block_config
+        shape = (batch_size, cache_length, config["num_heads"], config["d_model"] // config["num_heads"])
+        dtype = dtype or self.compute_dtype
+        return [(ops.zeros(shape, dtype), ops.zeros(shape, dtype)) for _ in self.blocks]
+
+    def decode_step(self, decoder_step, step, caches, source_keys_values, source_mask=None):
+        """One cached decoding step through every block (see `TransformerDecoderBlock.decode_step`).
+
+        Returns `(output (B, 1, D), caches)`.
+        """
+        x, new_caches = decoder_step, []
+        for block, cache, keys_values in zip(self.blocks, caches, source_keys_values):
+            x, cache = block.decode_step(x, step, cache, keys_values, source_mask)
+            new_caches.append(cache)
+        if self.final_norm is not None:
+            x = self.final_norm(x)
+        return x, new_caches
 
     def compute_mask(self, decoder_sequence, previous_mask=None):
         # Keras passes the mask of the first argument: the output keeps the target padding.

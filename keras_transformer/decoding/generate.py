@@ -1,0 +1,130 @@
+"""`generate`: one entry point for greedy, beam and sampling decoding of a trained model."""
+
+import numpy as np
+import tensorflow as tf
+
+from keras_transformer.decoding import search
+from keras_transformer.decoding.incremental import IncrementalDecoder
+
+# Compiled loops, one per (model, strategy options): a tf.function with a (None, None) int32 input
+# signature, so new batch sizes and source lengths reuse the same graph.
+_COMPILED = {}
+
+
+def _compiled(decoder, key, run):
+    cache_key = (id(decoder.model),) + key
+    if cache_key not in _COMPILED:
+        _COMPILED[cache_key] = (
+            decoder.model,  # keeps the id valid while the entry lives
+            tf.function(run, input_signature=[tf.TensorSpec([None, None], tf.int32)], reduce_retracing=True),
+        )
+    return _COMPILED[cache_key][1]
+
+
+def generate(
+    model,
+    encoder_tokens,
+    max_length,
+    strategy="greedy",
+    start_id=1,
+    end_id=2,
+    beam_size=4,
+    length_penalty=0.6,
+    temperature=1.0,
+    top_k=None,
+    top_p=None,
+    seed=0,
+    use_cache=True,
+):
+    """Generate target ids for a batch of source ids.
+
+    Args:
+        model: a model from `build_transformer` (or an `IncrementalDecoder` of one).
+        encoder_tokens: `(B, S)` int ids, 0 = padding.
+        max_length: the most ids to generate (end id included), at most the model's `max_length`.
+        strategy: "greedy", "beam" or "sample".
+        start_id, end_id: the ids that open the decoder input and end a sequence.
+        beam_size, length_penalty: beam search width and the GNMT α of ((5 + len) / 6)^α.
+        temperature, top_k, top_p, seed: sampling: softmax(logits / temperature) restricted to the
+            `top_k` most likely and to the nucleus of mass `top_p`; draws are reproducible by `seed`.
+        use_cache: decode with the key/value cache (default). `False` reruns the whole model on the
+            whole prefix at each step (greedy only): slow, for checking the cache.
+
+    Returns:
+        A dict with fixed keys whatever the strategy:
+        `"tokens"` `(B, max_length)` int32, the best output: ids after the start id, up to and
+        including the end id, then 0s; `"scores"` `(B,)` its log probability (length-normalized for
+        beam search); `"candidates"` `(B, N, max_length)` and `"candidate_scores"` `(B, N)`, the
+        n-best best-first (N = beam_size for beam search, 1 otherwise).
+
+    Example:
+    >>> import numpy as np
+    >>> from keras_transformer import TransformerConfig, build_transformer
+    >>> model = build_transformer(TransformerConfig.from_name("tiny"))
+    >>> out = generate(model, np.array([[5, 6, 7]]), max_length=6, strategy="beam", beam_size=3)
+    >>> tuple(out["tokens"].shape), tuple(out["candidates"].shape)
+    ((1, 6), (1, 3, 6))
+    """
+    search.validate_search_arguments(strategy, max_length, beam_size, temperature, top_k, top_p)
+    decoder = model if isinstance(model, IncrementalDecoder) else IncrementalDecoder(model)
+    if max_length > decoder.max_length:
+        raise ValueError(
+            f"`max_length` must be at most the model's max_length={decoder.max_length}. Received: max_length={max_length}"
+        )
+    encoder_tokens = np.asarray(encoder_tokens) if not tf.is_tensor(encoder_tokens) else encoder_tokens
+    if len(encoder_tokens.shape) != 2 or not np.issubdtype(np.dtype(encoder_tokens.dtype.name if tf.is_tensor(encoder_tokens) else encoder_tokens.dtype), np.integer):
+        raise ValueError(
+            "`encoder_tokens` must be integer ids of shape (B, S). "
+            f"Received: shape={tuple(encoder_tokens.shape)}, dtype={encoder_tokens.dtype}"
+        )
+    encoder_tokens = tf.cast(encoder_tokens, tf.int32)
+    if encoder_tokens.shape[0] == 0:
+        empty_tokens = tf.zeros((0, max_length), tf.int32)
+        count = beam_size if strategy == "beam" else 1
+        return {
+            "tokens": empty_tokens,
+            "scores": tf.zeros((0,), tf.float32),
+            "candidates": tf.zeros((0, count, max_length), tf.int32),
+            "candidate_scores": tf.zeros((0, count), tf.float32),
+        }
+    if encoder_tokens.shape[1] == 0:
+        raise ValueError(f"`encoder_tokens` must hold at least one position. Received: shape={tuple(encoder_tokens.shape)}")
+
+    if not use_cache:
+        if strategy != "greedy":
+            raise ValueError(f"use_cache=False supports strategy='greedy' only. Received: strategy={strategy!r}")
+        tokens, scores = search.uncached_greedy_search(decoder, encoder_tokens, max_length, start_id, end_id)
+        return _single(tokens, scores)
+
+    if strategy == "greedy":
+        run = _compiled(
+            decoder,
+            ("greedy", max_length, start_id, end_id),
+            lambda source: search.greedy_search(decoder, source, max_length, start_id, end_id),
+        )
+        return _single(*run(encoder_tokens))
+    if strategy == "sample":
+        run = _compiled(
+            decoder,
+            ("sample", max_length, start_id, end_id, temperature, top_k, top_p, seed),
+            lambda source: search.sample(
+                decoder, source, max_length, start_id, end_id, temperature, top_k, top_p, seed
+            ),
+        )
+        return _single(*run(encoder_tokens))
+    run = _compiled(
+        decoder,
+        ("beam", max_length, start_id, end_id, beam_size, length_penalty),
+        lambda source: search.beam_search(decoder, source, max_length, start_id, end_id, beam_size, length_penalty),
+    )
+    candidates, candidate_scores = run(encoder_tokens)
+    return {
+        "tokens": candidates[:, 0],
+        "scores": candidate_scores[:, 0],
+        "candidates": candidates,
+        "candidate_scores": candidate_scores,
+    }
+
+
+def _single(tokens, scores):
+    return {"tokens": tokens, "scores": scores, "candidates": tokens[:, None], "candidate_scores": scores[:, None]}

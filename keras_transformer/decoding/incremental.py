@@ -1,0 +1,85 @@
+"""`IncrementalDecoder`: one model's layers rearranged for step-by-step decoding with a key/value cache."""
+
+from keras import ops
+
+from keras_transformer.layers import masks
+from keras_transformer.models.transformer import _TransformerLayers
+
+
+class IncrementalDecoder:
+    """Encode once, then decode one token at a time, reusing cached keys and values.
+
+    Wraps the layers (and so the weights) of a model from `build_transformer`; nothing is copied. Each
+    decoder block keeps its self-attention keys/values in fixed-size `(B, L, H, K)` tensors updated in
+    place, and the source-target keys/values are projected once from the encoder output, so a step
+    costs the same at position 1 and position L.
+
+    Args:
+        model: a model from `build_transformer` (or loaded from its `.keras` file).
+
+    Example:
+    >>> import numpy as np
+    >>> from keras_transformer import TransformerConfig, build_transformer
+    >>> decoder = IncrementalDecoder(build_transformer(TransformerConfig.from_name("tiny")))
+    >>> state = decoder.start(np.array([[5, 6, 7]], "int32"), cache_length=8)
+    >>> logits, caches = decoder.step(np.array([1], "int32"), 0, state)
+    >>> tuple(logits.shape)
+    (1, 100)
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.layers = _TransformerLayers.from_model(model)
+        self.vocabulary_size = self.layers.target_embedding.vocabulary_size
+        self.max_length = self.layers.positional_encoding.max_length
+
+    def encode(self, encoder_tokens):
+        """`(B, S)` ids -> encoder output `(B, S, D)` and the source padding mask `(B, S)`."""
+        layers = self.layers
+        source_mask = masks.padding_mask(encoder_tokens)
+        source = layers.positional_encoding(layers.source_embedding(encoder_tokens))
+        return layers.encoder(source, mask=source_mask, training=False), source_mask
+
+    def start(self, encoder_tokens, cache_length):
+        """Encode the source and lay out everything a decoding loop carries.
+
+        Returns a dict: `"caches"` (empty self-attention caches, one `(keys, values)` per block, each
+        `(B, L, H, K)`), `"source_keys_values"` (projected once) and `"source_mask"`.
+        """
+        encoded, source_mask = self.encode(encoder_tokens)
+        decoder = self.layers.decoder
+        return {
+            "caches": decoder.empty_cache(ops.shape(encoder_tokens)[0], cache_length, dtype=encoded.dtype),
+            "source_keys_values": decoder.project_source(encoded),
+            "source_mask": source_mask,
+        }
+
+    def step(self, tokens, position, state, caches=None):
+        """Logits for the token after `tokens` `(B,)`, which stand at `position` of the target.
+
+        Args:
+            tokens: `(B,)` int ids (the start id at position 0).
+            position: scalar int, tensor or Python.
+            state: the dict from `start`.
+            caches: the caches to use instead of `state["caches"]` (a loop passes its own).
+
+        Returns:
+            `(logits (B, V) float32, caches)` with the caches' slot `position` filled.
+        """
+        layers = self.layers
+        caches = state["caches"] if caches is None else caches
+        # (B,) -> (B, 1) -> (B, 1, D)
+        embedded = layers.target_embedding(ops.expand_dims(ops.cast(tokens, "int32"), 1))
+        embedded = layers.positional_encoding(embedded, start_position=position)
+        decoded, caches = layers.decoder.decode_step(
+            embedded, position, caches, state["source_keys_values"], state["source_mask"]
+        )
+        if layers.output_projection is None:
+            logits = layers.target_embedding(decoded, reverse=True)
+        else:
+            logits = layers.output_projection(decoded)
+        return ops.cast(logits[:, 0, :], "float32"), caches
+
+    def full_logits(self, encoder_tokens, decoder_tokens):
+        """Uncached: the whole model on the whole prefix, `(B, T, V)` (the reference for the cache)."""
+        return self.model({"encoder_tokens": encoder_tokens, "decoder_tokens": decoder_tokens}, training=False)

@@ -1,0 +1,245 @@
+"""Greedy search, beam search and sampling over the key/value cache of `IncrementalDecoder`.
+
+Every loop is a `keras.ops.while_loop` over fixed-shape state (an output buffer `(B, L)` written with
+dynamic update slices), so it runs inside `tf.function`, compiles with XLA and converts to TFLite.
+Outputs hold the generated ids after the start id, up to and including the end id, then 0s.
+"""
+
+import math
+
+import tensorflow as tf
+from keras import ops
+
+NEG_INF = -1e9
+
+
+def _write_column(buffer, column, values):
+    """buffer (B, L) with column `column` set to values (B,)."""
+    return ops.slice_update(buffer, [0, column], ops.expand_dims(values, 1))
+
+
+def greedy_search(decoder, encoder_tokens, max_length, start_id, end_id):
+    """Pick the most likely token at every step until every row has produced `end_id`.
+
+    Returns `(tokens (B, max_length) int32, scores (B,) float32)`: scores are the summed log
+    probabilities of the chosen tokens (end id included).
+    """
+    batch_size = ops.shape(encoder_tokens)[0]
+    state = decoder.start(encoder_tokens, max_length)
+
+    def cond(step, previous, tokens, finished, scores, caches):
+        return ops.logical_and(step < max_length, ops.logical_not(ops.all(finished)))
+
+    def body(step, previous, tokens, finished, scores, caches):
+        logits, caches = decoder.step(previous, step, state, caches)
+        log_probs = ops.log_softmax(logits, axis=-1)
+        chosen = ops.cast(ops.argmax(logits, axis=-1), "int32")
+        chosen = ops.where(finished, ops.zeros_like(chosen), chosen)
+        gained = ops.squeeze(ops.take_along_axis(log_probs, chosen[:, None], axis=1), 1)
+        scores = scores + ops.where(finished, ops.zeros_like(gained), gained)
+        tokens = _write_column(tokens, step, chosen)
+        finished = ops.logical_or(finished, ops.equal(chosen, end_id))
+        return step + 1, chosen, tokens, finished, scores, caches
+
+    loop_vars = (
+        ops.convert_to_tensor(0, "int32"),
+        ops.full((batch_size,), start_id, "int32"),
+        ops.zeros((batch_size, max_length), "int32"),
+        ops.zeros((batch_size,), "bool"),
+        ops.zeros((batch_size,), "float32"),
+        state["caches"],
+    )
+    _, _, tokens, _, scores, _ = ops.while_loop(cond, body, loop_vars)
+    return tokens, scores
+
+
+def uncached_greedy_search(decoder, encoder_tokens, max_length, start_id, end_id):
+    """Greedy search that reruns the whole model on the whole prefix each step: the slow reference
+    the cached loop must match token for token. Eager Python loop."""
+    batch_size = int(ops.shape(encoder_tokens)[0])
+    prefix = ops.full((batch_size, 1), start_id, "int32")
+    finished = ops.zeros((batch_size,), "bool")
+    scores = ops.zeros((batch_size,), "float32")
+    columns = []
+    for _ in range(max_length):
+        logits = decoder.full_logits(encoder_tokens, prefix)[:, -1, :]
+        log_probs = ops.log_softmax(logits, axis=-1)
+        chosen = ops.cast(ops.argmax(logits, axis=-1), "int32")
+        chosen = ops.where(finished, ops.zeros_like(chosen), chosen)
+        gained = ops.squeeze(ops.take_along_axis(log_probs, chosen[:, None], axis=1), 1)
+        scores = scores + ops.where(finished, ops.zeros_like(gained), gained)
+        columns.append(chosen)
+        finished = ops.logical_or(finished, ops.equal(chosen, end_id))
+        # Finished rows keep feeding their own 0s; their outputs are ignored.
+        prefix = ops.concatenate([prefix, chosen[:, None]], axis=1)
+        if bool(ops.all(finished)):
+            break
+    tokens = ops.stack(columns, axis=1)
+    tokens = ops.pad(tokens, [[0, 0], [0, max_length - len(columns)]])
+    return tokens, scores
+
+
+def _filter_logits(logits, top_k, top_p):
+    """Keep the `top_k` most likely tokens and the smallest set whose probability reaches `top_p`."""
+    if top_k is not None:
+        kth = ops.top_k(logits, k=top_k)[0][:, -1:]  # (B, 1)
+        logits = ops.where(logits < kth, ops.full_like(logits, NEG_INF), logits)
+    if top_p is not None and top_p < 1.0:
+        order = ops.flip(ops.argsort(logits, axis=-1), axis=-1)  # descending
+        sorted_logits = ops.take_along_axis(logits, order, axis=-1)
+        cumulative = ops.cumsum(ops.softmax(sorted_logits, axis=-1), axis=-1)
+        # Drop a token when the tokens before it already reach top_p (the first always stays).
+        drop_sorted = (cumulative - ops.softmax(sorted_logits, axis=-1)) >= top_p
+        # Scatter back to vocabulary order through the inverse permutation.
+        inverse = ops.argsort(order, axis=-1)
+        drop = ops.take_along_axis(drop_sorted, inverse, axis=-1)
+        logits = ops.where(drop, ops.full_like(logits, NEG_INF), logits)
+    return logits
+
+
+def sample(decoder, encoder_tokens, max_length, start_id, end_id, temperature=1.0, top_k=None, top_p=None, seed=0):
+    """Draw each token from softmax(logits / temperature), optionally restricted by top-k / top-p.
+
+    The draw at step t uses the stateless seed `(seed, t)`, so the same seed gives the same output.
+    Returns `(tokens (B, max_length), scores (B,))`, scores being the log probabilities of the
+    drawn tokens under the filtered, tempered distribution.
+    """
+    batch_size = ops.shape(encoder_tokens)[0]
+    state = decoder.start(encoder_tokens, max_length)
+
+    def cond(step, previous, tokens, finished, scores, caches):
+        return ops.logical_and(step < max_length, ops.logical_not(ops.all(finished)))
+
+    def body(step, previous, tokens, finished, scores, caches):
+        logits, caches = decoder.step(previous, step, state, caches)
+        logits = _filter_logits(logits / temperature, top_k, top_p)
+        drawn = tf.random.stateless_categorical(logits, 1, seed=ops.stack([seed, step]), dtype=tf.int32)[:, 0]
+        drawn = ops.where(finished, ops.zeros_like(drawn), drawn)
+        gained = ops.squeeze(ops.take_along_axis(ops.log_softmax(logits, axis=-1), drawn[:, None], axis=1), 1)
+        scores = scores + ops.where(finished, ops.zeros_like(gained), gained)
+        tokens = _write_column(tokens, step, drawn)
+        finished = ops.logical_or(finished, ops.equal(drawn, end_id))
+        return step + 1, drawn, tokens, finished, scores, caches
+
+    loop_vars = (
+        ops.convert_to_tensor(0, "int32"),
+        ops.full((batch_size,), start_id, "int32"),
+        ops.zeros((batch_size, max_length), "int32"),
+        ops.zeros((batch_size,), "bool"),
+        ops.zeros((batch_size,), "float32"),
+        state["caches"],
+    )
+    _, _, tokens, _, scores, _ = ops.while_loop(cond, body, loop_vars)
+    return tokens, scores
+
+
+def length_penalty(length, alpha):
+    """GNMT's ((5 + length) / 6) ** alpha (Wu et al., 2016)."""
+    return ops.power((5.0 + ops.cast(length, "float32")) / 6.0, alpha)
+
+
+def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size=4, alpha=0.6):
+    """Batched beam search with GNMT length normalization; returns the n-best.
+
+    Keeps `beam_size` live hypotheses per example (ranked by summed log probability) and the
+    `beam_size` best finished ones (ranked by log probability / length_penalty); a hypothesis
+    finishes when the end id is among the step's `beam_size` best candidates. Stops when no live
+    hypothesis can still beat the worst kept finished one, or at `max_length`.
+
+    Returns `(tokens (B, beam_size, max_length), scores (B, beam_size))`, best first; scores are
+    length-normalized log probabilities. An example with fewer finished hypotheses than beams fills
+    the rest with its best live ones (normalized at `max_length`).
+    """
+    beams = beam_size
+    batch_size = ops.shape(encoder_tokens)[0]
+    vocabulary = decoder.vocabulary_size
+    # Every example's source, once per beam: (B, S) -> (B * beams, S).
+    state = decoder.start(ops.repeat(encoder_tokens, beams, axis=0), max_length)
+
+    def flat(x):  # (B, beams, ...) -> (B * beams, ...)
+        return ops.reshape(x, (-1,) + tuple(x.shape[2:]))
+
+    def gather_beams(x, indices):  # x (B, beams, ...), indices (B, k) -> (B, k, ...)
+        for _ in range(len(x.shape) - 2):
+            indices = ops.expand_dims(indices, -1)
+        return ops.take_along_axis(x, indices, axis=1)
+
+    def cond(step, alive_tokens, alive_scores, finished_tokens, finished_scores, caches):
+        best_possible = alive_scores[:, 0] / length_penalty(max_length, alpha)
+        worst_finished = finished_scores[:, -1]
+        can_improve = ops.any(best_possible > worst_finished)
+        return ops.logical_and(step < max_length, can_improve)
+
+    def body(step, alive_tokens, alive_scores, finished_tokens, finished_scores, caches):
+        previous = ops.where(
+            step == 0,
+            ops.full((batch_size * beams,), start_id, "int32"),
+            flat(ops.take(alive_tokens, ops.maximum(step - 1, 0), axis=2)),
+        )
+        logits, caches = decoder.step(previous, step, state, caches)
+        log_probs = ops.reshape(ops.log_softmax(logits, axis=-1), (batch_size, beams, vocabulary))
+        candidates = ops.reshape(alive_scores[:, :, None] + log_probs, (batch_size, beams * vocabulary))
+        # 2 * beams candidates: even if `beams` of them end, `beams` stay alive.
+        top_scores, top_indices = ops.top_k(candidates, k=2 * beams)
+        source_beam = top_indices // vocabulary
+        token = ops.cast(top_indices % vocabulary, "int32")
+        candidate_tokens = gather_beams(alive_tokens, source_beam)  # (B, 2k, L)
+        position = ops.one_hot(step, max_length, dtype="int32")  # write column `step`
+        candidate_tokens = candidate_tokens * (1 - position) + token[:, :, None] * position
+        ended = ops.equal(token, end_id)
+
+        # Live: the best `beams` candidates that did not end.
+        live_scores = ops.where(ended, ops.full_like(top_scores, NEG_INF), top_scores)
+        live_scores, live_order = ops.top_k(live_scores, k=beams)
+        alive_tokens = gather_beams(candidate_tokens, live_order)
+        caches_from = ops.take_along_axis(source_beam, live_order, axis=1)  # (B, beams)
+        flat_indices = flat(caches_from + ops.arange(batch_size, dtype="int32")[:, None] * beams)
+        caches = [(ops.take(k, flat_indices, axis=0), ops.take(v, flat_indices, axis=0)) for k, v in caches]
+
+        # Finished: merge the kept ones with the candidates that just ended among the top `beams`
+        # (an end id ranked below them would not have survived a beam of that width; this is what
+        # makes beam_size=1 exactly greedy search).
+        new_finished = top_scores / length_penalty(step + 1, alpha)
+        within_beam = ops.arange(2 * beams, dtype="int32")[None, :] < beams
+        new_finished = ops.where(ops.logical_and(ended, within_beam), new_finished, ops.full_like(new_finished, NEG_INF))
+        merged_scores = ops.concatenate([finished_scores, new_finished], axis=1)
+        merged_tokens = ops.concatenate([finished_tokens, candidate_tokens], axis=1)
+        finished_scores, finished_order = ops.top_k(merged_scores, k=beams)
+        finished_tokens = gather_beams(merged_tokens, finished_order)
+        return step + 1, alive_tokens, live_scores, finished_tokens, finished_scores, caches
+
+    # Only the first beam is live at the start, or every beam would repeat the same hypothesis.
+    initial_scores = ops.tile(ops.convert_to_tensor([[0.0] + [NEG_INF] * (beams - 1)], "float32"), (batch_size, 1))
+    loop_vars = (
+        ops.convert_to_tensor(0, "int32"),
+        ops.zeros((batch_size, beams, max_length), "int32"),
+        initial_scores,
+        ops.zeros((batch_size, beams, max_length), "int32"),
+        ops.full((batch_size, beams), NEG_INF, "float32"),
+        state["caches"],
+    )
+    step, alive_tokens, alive_scores, finished_tokens, finished_scores, _ = ops.while_loop(cond, body, loop_vars)
+    # Examples whose finished list has gaps take live hypotheses, normalized at the length reached.
+    alive_normalized = alive_scores / length_penalty(step, alpha)
+    merged_scores = ops.concatenate([finished_scores, alive_normalized], axis=1)
+    merged_tokens = ops.concatenate([finished_tokens, alive_tokens], axis=1)
+    scores, order = ops.top_k(merged_scores, k=beams)
+    return gather_beams(merged_tokens, order), scores
+
+
+def _check_positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
+
+
+def validate_search_arguments(strategy, max_length, beam_size, temperature, top_k, top_p):
+    if strategy not in ("greedy", "beam", "sample"):
+        raise ValueError(f"`strategy` must be 'greedy', 'beam' or 'sample'. Received: strategy={strategy!r}")
+    _check_positive("max_length", max_length)
+    _check_positive("beam_size", beam_size)
+    if not (isinstance(temperature, (int, float)) and temperature > 0 and math.isfinite(temperature)):
+        raise ValueError(f"`temperature` must be a positive number. Received: temperature={temperature!r}")
+    if top_k is not None:
+        _check_positive("top_k", top_k)
+    if top_p is not None and not (isinstance(top_p, (int, float)) and 0 < top_p <= 1):
+        raise ValueError(f"`top_p` must be in (0, 1]. Received: top_p={top_p!r}")

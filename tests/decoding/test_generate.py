@@ -1,0 +1,197 @@
+import itertools
+
+import keras
+import numpy as np
+import pytest
+
+from keras_transformer import TransformerConfig, build_transformer
+from keras_transformer.decoding import IncrementalDecoder, generate, length_penalty
+
+rng = np.random.default_rng(21)
+
+
+def make_model(vocabulary=100, **overrides):
+    fields = dict(
+        source_vocab_size=vocabulary,
+        target_vocab_size=vocabulary,
+        d_model=32,
+        num_heads=4,
+        d_ff=64,
+        num_encoder_layers=2,
+        num_decoder_layers=2,
+        max_length=24,
+    )
+    fields.update(overrides)
+    return build_transformer(TransformerConfig.from_name("tiny", **fields))
+
+
+def sources(batch=4, length=7, vocabulary=100):
+    tokens = rng.integers(3, vocabulary, size=(batch, length)).astype("int32")
+    tokens[1, 4:] = 0
+    return tokens
+
+
+def frequent_token(model, encoder_tokens, max_length):
+    """A token the untrained model produces in some rows, used as the end id so rows stop early."""
+    tokens = np.asarray(generate(model, encoder_tokens, max_length)["tokens"])
+    values, counts = np.unique(tokens[:, 2:], return_counts=True)
+    return int(values[counts.argmax()])
+
+
+@pytest.mark.parametrize("overrides", [{}, {"normalize_first": True, "tie_output": False}])
+def test_cached_greedy_equals_uncached_greedy_token_for_token(overrides):
+    model = make_model(**overrides)
+    encoder_tokens = sources()
+    end_id = frequent_token(model, encoder_tokens, 16)
+    cached = generate(model, encoder_tokens, 16, end_id=end_id)
+    uncached = generate(model, encoder_tokens, 16, end_id=end_id, use_cache=False)
+    np.testing.assert_array_equal(np.asarray(cached["tokens"]), np.asarray(uncached["tokens"]))
+    np.testing.assert_allclose(np.asarray(cached["scores"]), np.asarray(uncached["scores"]), rtol=1e-4)
+
+
+def test_cached_step_logits_equal_full_model_logits():
+    model = make_model()
+    decoder = IncrementalDecoder(model)
+    encoder_tokens = sources()
+    prefix = rng.integers(3, 100, size=(4, 6)).astype("int32")
+    full = np.asarray(decoder.full_logits(encoder_tokens, prefix))
+    state = decoder.start(encoder_tokens, cache_length=10)
+    caches = state["caches"]
+    for position in range(6):
+        logits, caches = decoder.step(prefix[:, position], position, state, caches)
+        np.testing.assert_allclose(np.asarray(logits), full[:, position], rtol=1e-4, atol=1e-4)
+
+
+def test_rows_stop_at_the_end_id_and_pad_with_zeros():
+    model = make_model()
+    encoder_tokens = sources()
+    end_id = frequent_token(model, encoder_tokens, 16)
+    tokens = np.asarray(generate(model, encoder_tokens, 16, end_id=end_id)["tokens"])
+    stopped = 0
+    for row in tokens:
+        ends = np.flatnonzero(row == end_id)
+        if len(ends):
+            stopped += 1
+            assert np.all(row[ends[0] + 1 :] == 0)
+            assert np.all(row[: ends[0]] != 0)
+    assert stopped > 0
+
+
+def test_beam_size_one_without_length_penalty_equals_greedy():
+    model = make_model()
+    encoder_tokens = sources()
+    end_id = frequent_token(model, encoder_tokens, 16)
+    greedy = generate(model, encoder_tokens, 16, end_id=end_id)
+    beam = generate(model, encoder_tokens, 16, end_id=end_id, strategy="beam", beam_size=1, length_penalty=0.0)
+    np.testing.assert_array_equal(np.asarray(beam["tokens"]), np.asarray(greedy["tokens"]))
+
+
+def test_wide_beam_finds_the_exhaustive_n_best():
+    """With more beams than hypotheses, beam search must return exactly the best sequences found by
+    enumerating every sequence and scoring it with the uncached model."""
+    vocabulary, max_length, start_id, end_id, alpha = 5, 3, 1, 2, 0.6
+    model = make_model(vocabulary=vocabulary)
+    encoder_tokens = np.array([[3, 4, 3, 0]], "int32")
+    decoder = IncrementalDecoder(model)
+
+    def log_prob(prefix):
+        decoder_tokens = np.array([[start_id, *prefix[:-1]]], "int32")
+        logits = np.asarray(decoder.full_logits(encoder_tokens, decoder_tokens))[0]
+        log_probs = logits - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True)) - logits.max(-1, keepdims=True)
+        return sum(log_probs[i, token] for i, token in enumerate(prefix))
+
+    hypotheses = []
+    for length in range(1, max_length + 1):
+        for body in itertools.product([t for t in range(vocabulary) if t != end_id], repeat=length - 1):
+            ended = [*body, end_id]
+            hypotheses.append((log_prob(ended) / float(length_penalty(length, alpha)), ended))
+    for full in itertools.product([t for t in range(vocabulary) if t != end_id], repeat=max_length):
+        hypotheses.append((log_prob(list(full)) / float(length_penalty(max_length, alpha)), list(full)))
+    hypotheses.sort(key=lambda h: -h[0])
+
+    beams = (vocabulary - 1) ** max_length
+    out = generate(model, encoder_tokens, max_length, strategy="beam", beam_size=beams, length_penalty=alpha)
+    scores = np.asarray(out["candidate_scores"])[0]
+    candidates = np.asarray(out["candidates"])[0]
+    for rank in range(5):
+        expected_score, expected_tokens = hypotheses[rank]
+        assert scores[rank] == pytest.approx(expected_score, rel=1e-4, abs=1e-4)
+        np.testing.assert_array_equal(candidates[rank][: len(expected_tokens)], expected_tokens)
+    assert np.all(np.diff(scores) <= 1e-6)
+
+
+def test_beam_returns_n_best_sorted_and_at_least_as_good_as_greedy():
+    model = make_model()
+    encoder_tokens = sources()
+    end_id = frequent_token(model, encoder_tokens, 12)
+    out = generate(model, encoder_tokens, 12, end_id=end_id, strategy="beam", beam_size=4, length_penalty=0.0)
+    greedy = generate(model, encoder_tokens, 12, end_id=end_id)
+    scores = np.asarray(out["candidate_scores"])
+    assert out["candidates"].shape == (4, 4, 12)
+    assert np.all(np.diff(scores, axis=1) <= 1e-6)
+    assert np.all(scores[:, 0] >= np.asarray(greedy["scores"]) - 1e-4)
+
+
+def test_sampling_is_reproducible_and_respects_top_k():
+    model = make_model()
+    encoder_tokens = sources()
+    first = generate(model, encoder_tokens, 10, strategy="sample", seed=7, temperature=1.5)
+    again = generate(model, encoder_tokens, 10, strategy="sample", seed=7, temperature=1.5)
+    other = generate(model, encoder_tokens, 10, strategy="sample", seed=8, temperature=1.5)
+    np.testing.assert_array_equal(np.asarray(first["tokens"]), np.asarray(again["tokens"]))
+    assert not np.array_equal(np.asarray(first["tokens"]), np.asarray(other["tokens"]))
+
+    tokens = np.asarray(generate(model, encoder_tokens, 8, strategy="sample", seed=1, top_k=3, temperature=2.0)["tokens"])
+    decoder = IncrementalDecoder(model)
+    prefix = np.concatenate([np.ones((4, 1), "int32"), tokens[:, :-1]], axis=1)
+    logits = np.asarray(decoder.full_logits(encoder_tokens, prefix))
+    top3 = np.argsort(-logits, axis=-1)[..., :3]
+    assert all(tokens[b, t] in top3[b, t] for b in range(4) for t in range(8))
+
+
+@pytest.mark.parametrize("options", [{"top_k": 1}, {"top_p": 1e-6}, {"temperature": 1e-4}])
+def test_degenerate_sampling_equals_greedy(options):
+    model = make_model()
+    encoder_tokens = sources()
+    greedy = generate(model, encoder_tokens, 10)
+    sampled = generate(model, encoder_tokens, 10, strategy="sample", seed=3, **options)
+    np.testing.assert_array_equal(np.asarray(sampled["tokens"]), np.asarray(greedy["tokens"]))
+
+
+def test_batch_of_zero_and_fixed_structure():
+    model = make_model()
+    out = generate(model, np.zeros((0, 5), "int32"), 6, strategy="beam", beam_size=2)
+    assert out["tokens"].shape == (0, 6) and out["candidates"].shape == (0, 2, 6)
+    out = generate(model, sources(), 6)
+    assert set(out) == {"tokens", "scores", "candidates", "candidate_scores"}
+    assert out["candidates"].shape == (4, 1, 6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"max_length": 0}, "max_length=0"),
+        ({"max_length": 25}, "max_length=24"),
+        ({"strategy": "beam", "beam_size": 0}, "beam_size=0"),
+        ({"strategy": "sample", "top_p": 0.0}, "top_p=0.0"),
+        ({"strategy": "sample", "top_p": 1.5}, "top_p=1.5"),
+        ({"strategy": "sample", "temperature": 0}, "temperature=0"),
+        ({"strategy": "nucleus"}, "strategy='nucleus'"),
+        ({"strategy": "beam", "use_cache": False}, "use_cache=False"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    model = make_model()
+    kwargs = {"max_length": 5, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        generate(model, sources(), **kwargs)
+
+
+def test_bad_encoder_tokens():
+    model = make_model()
+    with pytest.raises(ValueError, match=r"shape=\(5,\)"):
+        generate(model, np.ones(5, "int32"), 4)
+    with pytest.raises(ValueError, match="dtype=float32"):
+        generate(model, np.ones((2, 5), "float32"), 4)
+    with pytest.raises(ValueError, match="at least one position"):
+        generate(model, np.ones((2, 0), "int32"), 4)
