@@ -19,6 +19,8 @@ MODULES = [
     "keras_transformer.training.losses",
     "keras_transformer.training.metrics",
     "keras_transformer.training.teacher_forcing",
+    "keras_transformer.decoding.incremental",
+    "keras_transformer.decoding.generate",
 ]
 
 

@@ -13,6 +13,12 @@ from keras import ops
 NEG_INF = -1e9
 
 
+def _most_likely(logits):
+    """(B, V) -> (B,) int32 argmax. Through top_k: Keras' TF `argmax` emits a BitwiseAnd (its
+    negative-zero fix) that TFLite builtins lack."""
+    return ops.cast(ops.top_k(logits, k=1)[1][:, 0], "int32")
+
+
 def _write_column(buffer, column, values):
     """buffer (B, L) with column `column` set to values (B,)."""
     return ops.slice_update(buffer, [0, column], ops.expand_dims(values, 1))
@@ -33,9 +39,9 @@ def greedy_search(decoder, encoder_tokens, max_length, start_id, end_id):
     def body(step, previous, tokens, finished, scores, caches):
         logits, caches = decoder.step(previous, step, state, caches)
         log_probs = ops.log_softmax(logits, axis=-1)
-        chosen = ops.cast(ops.argmax(logits, axis=-1), "int32")
+        chosen = _most_likely(logits)
         chosen = ops.where(finished, ops.zeros_like(chosen), chosen)
-        gained = ops.squeeze(ops.take_along_axis(log_probs, chosen[:, None], axis=1), 1)
+        gained = ops.squeeze(ops.take_along_axis(log_probs, ops.expand_dims(chosen, 1), axis=1), 1)
         scores = scores + ops.where(finished, ops.zeros_like(gained), gained)
         tokens = _write_column(tokens, step, chosen)
         finished = ops.logical_or(finished, ops.equal(chosen, end_id))
@@ -64,14 +70,14 @@ def uncached_greedy_search(decoder, encoder_tokens, max_length, start_id, end_id
     for _ in range(max_length):
         logits = decoder.full_logits(encoder_tokens, prefix)[:, -1, :]
         log_probs = ops.log_softmax(logits, axis=-1)
-        chosen = ops.cast(ops.argmax(logits, axis=-1), "int32")
+        chosen = _most_likely(logits)
         chosen = ops.where(finished, ops.zeros_like(chosen), chosen)
-        gained = ops.squeeze(ops.take_along_axis(log_probs, chosen[:, None], axis=1), 1)
+        gained = ops.squeeze(ops.take_along_axis(log_probs, ops.expand_dims(chosen, 1), axis=1), 1)
         scores = scores + ops.where(finished, ops.zeros_like(gained), gained)
         columns.append(chosen)
         finished = ops.logical_or(finished, ops.equal(chosen, end_id))
         # Finished rows keep feeding their own 0s; their outputs are ignored.
-        prefix = ops.concatenate([prefix, chosen[:, None]], axis=1)
+        prefix = ops.concatenate([prefix, ops.expand_dims(chosen, 1)], axis=1)
         if bool(ops.all(finished)):
             break
     tokens = ops.stack(columns, axis=1)
@@ -115,7 +121,7 @@ def sample(decoder, encoder_tokens, max_length, start_id, end_id, temperature=1.
         logits = _filter_logits(logits / temperature, top_k, top_p)
         drawn = tf.random.stateless_categorical(logits, 1, seed=ops.stack([seed, step]), dtype=tf.int32)[:, 0]
         drawn = ops.where(finished, ops.zeros_like(drawn), drawn)
-        gained = ops.squeeze(ops.take_along_axis(ops.log_softmax(logits, axis=-1), drawn[:, None], axis=1), 1)
+        gained = ops.squeeze(ops.take_along_axis(ops.log_softmax(logits, axis=-1), ops.expand_dims(drawn, 1), axis=1), 1)
         scores = scores + ops.where(finished, ops.zeros_like(gained), gained)
         tokens = _write_column(tokens, step, drawn)
         finished = ops.logical_or(finished, ops.equal(drawn, end_id))
@@ -185,7 +191,7 @@ def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size
         token = ops.cast(top_indices % vocabulary, "int32")
         candidate_tokens = gather_beams(alive_tokens, source_beam)  # (B, 2k, L)
         position = ops.one_hot(step, max_length, dtype="int32")  # write column `step`
-        candidate_tokens = candidate_tokens * (1 - position) + token[:, :, None] * position
+        candidate_tokens = candidate_tokens * (1 - position) + ops.expand_dims(token, 2) * position
         ended = ops.equal(token, end_id)
 
         # Live: the best `beams` candidates that did not end.
@@ -193,14 +199,14 @@ def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size
         live_scores, live_order = ops.top_k(live_scores, k=beams)
         alive_tokens = gather_beams(candidate_tokens, live_order)
         caches_from = ops.take_along_axis(source_beam, live_order, axis=1)  # (B, beams)
-        flat_indices = flat(caches_from + ops.arange(batch_size, dtype="int32")[:, None] * beams)
+        flat_indices = flat(caches_from + ops.expand_dims(ops.arange(batch_size, dtype="int32"), 1) * beams)
         caches = [(ops.take(k, flat_indices, axis=0), ops.take(v, flat_indices, axis=0)) for k, v in caches]
 
         # Finished: merge the kept ones with the candidates that just ended among the top `beams`
         # (an end id ranked below them would not have survived a beam of that width; this is what
         # makes beam_size=1 exactly greedy search).
         new_finished = top_scores / length_penalty(step + 1, alpha)
-        within_beam = ops.arange(2 * beams, dtype="int32")[None, :] < beams
+        within_beam = ops.expand_dims(ops.arange(2 * beams, dtype="int32"), 0) < beams
         new_finished = ops.where(ops.logical_and(ended, within_beam), new_finished, ops.full_like(new_finished, NEG_INF))
         merged_scores = ops.concatenate([finished_scores, new_finished], axis=1)
         merged_tokens = ops.concatenate([finished_tokens, candidate_tokens], axis=1)

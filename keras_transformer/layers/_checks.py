@@ -6,9 +6,33 @@ runs are checked with `tf.debugging` asserts on the TensorFlow backend, which fa
 ops, so inside a `jit_compile`d step these checks are silent: `TokenEmbedding` documents that policy.
 """
 
+import contextlib
+import threading
+
 import keras
 import numpy as np
 from keras import ops
+
+_state = threading.local()
+
+
+@contextlib.contextmanager
+def graph_checks_disabled():
+    """Build graphs without assert ops (eager checks still run).
+
+    For export only: TFLite has no builtin Assert, and an exported signature validates its own
+    inputs (or, as a decoding loop, only ever feeds valid ids and positions).
+    """
+    previous = getattr(_state, "disabled", False)
+    _state.disabled = True
+    try:
+        yield
+    finally:
+        _state.disabled = previous
+
+
+def _graph_checks_enabled():
+    return not getattr(_state, "disabled", False)
 
 
 def _is_eager(tensor):
@@ -34,7 +58,7 @@ def check_range(values, name, low, high, what):
                 f"e.g. {bad.ravel()[:5].tolist()}"
             )
         return values
-    if isinstance(values, tf.Tensor):
+    if isinstance(values, tf.Tensor) and _graph_checks_enabled():
         message = f"`{name}` must be in [{low}, {high}) ({what}). Received values out of range:"
         checks = [
             tf.debugging.assert_greater_equal(values, ops.cast(low, values.dtype), message=message),
@@ -59,6 +83,8 @@ def check_length(length, limit, name, guarded):
 
     if _is_eager(length):
         return check_length(int(np.asarray(length)), limit, name, guarded)
+    if not _graph_checks_enabled():
+        return guarded
     check = tf.debugging.assert_less_equal(length, tf.cast(limit, length.dtype), message=f"{message} Received length:")
     with tf.control_dependencies([check]):
         return tf.identity(guarded)

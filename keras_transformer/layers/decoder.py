@@ -175,7 +175,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
         key_cache, value_cache = cache
         cache_length = ops.shape(key_cache)[1]
         # (1, 1, L): the new query may attend to every position up to and including `step`.
-        self_mask = ops.less_equal(ops.arange(cache_length, dtype="int32"), ops.cast(step, "int32"))[None, None, :]
+        self_mask = ops.reshape(ops.less_equal(ops.arange(cache_length, dtype="int32"), ops.cast(step, "int32")), (1, 1, -1))
         source_attention_mask = None if source_mask is None else ops.expand_dims(source_mask, 1)  # (B, 1, S)
         updated = {}
 

@@ -23,9 +23,10 @@ def causal_mask(query_length, key_length=None, query_offset=0):
         key_length = query_length
     query_positions = ops.arange(query_length, dtype="int32") + query_offset
     key_positions = ops.arange(key_length, dtype="int32")
-    # (T, 1) >= (1, S) -> (T, S) -> (1, T, S)
-    mask = ops.greater_equal(query_positions[:, None], key_positions[None, :])
-    return mask[None, :, :]
+    # (T, 1) >= (1, S) -> (T, S) -> (1, T, S). expand_dims rather than [None] indexing: TFLite's
+    # builtin StridedSlice cannot add axes to a boolean tensor.
+    mask = ops.greater_equal(ops.expand_dims(query_positions, 1), ops.expand_dims(key_positions, 0))
+    return ops.expand_dims(mask, 0)
 
 
 def merge_masks(query_length, key_mask=None, query_mask=None, attention_mask=None, causal=False):

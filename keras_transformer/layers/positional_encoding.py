@@ -74,7 +74,7 @@ class PositionalEncoding(keras.layers.Layer):
             positions = table[:length]
         else:
             positions = ops.slice(table, (start_position, 0), (length, self.d_model))
-        return inputs + ops.cast(positions, inputs.dtype)[None, :, :]
+        return inputs + ops.expand_dims(ops.cast(positions, inputs.dtype), 0)
 
     def compute_mask(self, inputs, mask=None):
         return mask

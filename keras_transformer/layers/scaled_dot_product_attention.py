@@ -25,7 +25,7 @@ def _heads_mask(mask, rank):
         return None
     mask = ops.cast(mask, "bool")
     if len(mask.shape) == 2:  # (T, S) -> (1, 1, T, S)
-        return mask[None, None, :, :]
+        return ops.expand_dims(ops.expand_dims(mask, 0), 0)
     if len(mask.shape) == 3:  # (B, T, S) -> (B, 1, T, S)
         return ops.expand_dims(mask, axis=1)
     if len(mask.shape) == 4 and rank == 4:

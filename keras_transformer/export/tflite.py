@@ -1,0 +1,82 @@
+"""TFLite export with builtin ops only: the forward model (ids -> logits) and a generator (encoder +
+cached greedy loop in one model), in float32 or with int8 dynamic-range weights.
+
+Run the files with `ai_edge_litert.interpreter.Interpreter`; no Flex delegate is needed.
+"""
+
+import tensorflow as tf
+from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+from keras_transformer.decoding import search
+from keras_transformer.decoding.incremental import IncrementalDecoder
+from keras_transformer.layers import _checks
+
+
+def _convert(function, quantize):
+    """A traced function -> TFLite flatbuffer bytes, builtin ops only.
+
+    Variables are frozen into constants first: the converter's while-loop lowering fails on
+    resource variables read inside the loop body.
+    """
+    concrete = function.get_concrete_function()
+    frozen = convert_variables_to_constants_v2(concrete)
+    # Freezing flattens the outputs to a list; wrap it so the TFLite signature keeps their names.
+    output_names = list(concrete.structured_outputs)  # dict keys, in tf.nest (sorted) order
+    flat_names = [name for name, _ in sorted(concrete.structured_outputs.items())]
+    assert sorted(output_names) == flat_names
+
+    @tf.function(input_signature=function.input_signature)
+    def named(*inputs):
+        return dict(zip(flat_names, frozen(*inputs)))
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([named.get_concrete_function()], tf.Module())
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize:
+        # Dynamic-range quantization: int8 weights, float activations.
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    return converter.convert()
+
+
+def forward_tflite(model, quantize=False):
+    """Bytes of a TFLite model: `encoder_tokens` `(B, S)`, `decoder_tokens` `(B, T)` int32 -> `logits`
+    `(B, T, V)` float32."""
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, None], tf.int32, name="encoder_tokens"),
+            tf.TensorSpec([None, None], tf.int32, name="decoder_tokens"),
+        ]
+    )
+    def forward(encoder_tokens, decoder_tokens):
+        with _checks.graph_checks_disabled():
+            logits = model({"encoder_tokens": encoder_tokens, "decoder_tokens": decoder_tokens}, training=False)
+        return {"logits": logits}
+
+    return _convert(forward, quantize)
+
+
+def generator_tflite(model, max_output_length, start_id=1, end_id=2, quantize=False):
+    """Bytes of a TFLite model that encodes and greedily decodes with the key/value cache in one call.
+
+    Input `encoder_tokens` `(B, S)` int32 (S dynamic, at most the model's `max_length`; ids must be
+    valid: TFLite has no assert to refuse them). Outputs `tokens` `(B, max_output_length)` int32 (the
+    fixed-size buffer: ids up to and including the end id, then 0s) and `lengths` `(B,)` int32 (ids
+    before the end id).
+    """
+    decoder = IncrementalDecoder(model)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="encoder_tokens")])
+    def generate(encoder_tokens):
+        with _checks.graph_checks_disabled():
+            tokens, _ = search.greedy_search(decoder, encoder_tokens, max_output_length, start_id, end_id)
+        # Count the ids before the first end id (or 0): cumulative "still going" flags.
+        going = tf.cast(tf.cumsum(tf.cast((tokens == end_id) | (tokens == 0), tf.int32), axis=1) == 0, tf.int32)
+        return {"tokens": tokens, "lengths": tf.reduce_sum(going, axis=1)}
+
+    return _convert(generate, quantize)
+
+
+def write(path, data):
+    with open(path, "wb") as handle:
+        handle.write(data)
+    return path
