@@ -78,8 +78,8 @@ class TokenEmbedding(keras.layers.Layer):
                     f"Received: inputs.shape={tuple(inputs.shape)}"
                 )
             kernel = ops.cast(self.embeddings, self.compute_dtype)
-            # (B, T, D) x (D, V) -> (B, T, V)
-            return ops.matmul(inputs, ops.transpose(kernel))
+            # (B, T, D) x (V, D) -> (B, T, V), contracting D without materializing Eᵀ at every call.
+            return ops.einsum("btd,vd->btv", inputs, kernel)
         if "int" not in str(inputs.dtype):
             raise TypeError(
                 f"TokenEmbedding expects integer token ids. Received: inputs.dtype={inputs.dtype}"
