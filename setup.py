@@ -35,6 +35,13 @@ setup(
         "benchmark": ["keras-hub>=0.20,<1", "torch==2.13.0"],
         "test": ["pytest>=7", *DATA, *EXPORT],
     },
+    entry_points={"console_scripts": ["keras-transformer=keras_transformer.cli:main"]},
+    # The zoo travels with the package: a regular install puts it in <prefix>/share/keras-transformer.
+    data_files=[
+        (f"share/keras-transformer/saved_models/{folder.name}", [f"saved_models/{folder.name}/{p.name}" for p in sorted(folder.iterdir()) if p.is_file()])
+        for folder in sorted((HERE / "saved_models").glob("*"))
+        if folder.is_dir()
+    ],
     classifiers=[
         "Programming Language :: Python :: 3",
         "Topic :: Scientific/Engineering :: Artificial Intelligence",

@@ -1,0 +1,96 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from keras_transformer import TransformerConfig, build_transformer, zoo
+from keras_transformer.decoding import generate
+from keras_transformer.text import Tokenizer
+
+
+@pytest.fixture()
+def tiny_zoo(tmp_path, monkeypatch):
+    """A zoo folder with one small untrained model, found through $KERAS_TRANSFORMER_ZOO."""
+    source = Tokenizer.from_corpus(["abcdefghij"], split="characters")
+    target = Tokenizer.from_corpus(["A B C D E"], split="whitespace")
+    config = TransformerConfig.from_name(
+        "tiny", source_vocab_size=source.vocabulary_size, target_vocab_size=target.vocabulary_size, max_length=12
+    )
+    model = build_transformer(config)
+    settings = {"task": "test task", "max_output_length": 8, "decoding": {"strategy": "greedy"}}
+    zoo.save(tmp_path / "tiny_test", model, config, source, target, settings, "# card\n")
+    monkeypatch.setenv(zoo.ZOO_VARIABLE, str(tmp_path))
+    return {"dir": tmp_path / "tiny_test", "model": model, "source": source, "target": target}
+
+
+def test_list_and_load_predict_like_the_model(tiny_zoo):
+    assert "tiny_test" in zoo.list_models()
+    entry = zoo.load("tiny_test")
+    texts = ["abc", "", "jihgfedcba", "zzz"]
+    got = entry.predict(texts, batch_size=3)
+    ids = tiny_zoo["source"].tokenize(texts).to_tensor().numpy()
+    tokens = generate(tiny_zoo["model"], ids, 8)["tokens"]
+    expected = [t.decode() for t in tiny_zoo["target"].detokenize(tokens).numpy()]
+    assert got == expected
+    assert entry.card == "# card\n" and entry.settings["task"] == "test task"
+
+
+def test_one_flipped_byte_is_refused(tiny_zoo):
+    weights = tiny_zoo["dir"] / "model.weights.h5"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    weights.write_bytes(bytes(data))
+    with pytest.raises(zoo.ZooError, match="model.weights.h5 fails its checksum"):
+        zoo.load("tiny_test")
+
+
+def test_missing_file_and_unknown_name(tiny_zoo):
+    (tiny_zoo["dir"] / "card.md").unlink()
+    with pytest.raises(zoo.ZooError, match="card.md is missing"):
+        zoo.load("tiny_test")
+    with pytest.raises(zoo.ZooError, match="Unknown zoo model.*name='nope'"):
+        zoo.load("nope")
+
+
+def test_predict_refuses_bad_input(tiny_zoo):
+    entry = zoo.load("tiny_test")
+    with pytest.raises(TypeError, match="not one string"):
+        entry.predict("abc")
+    with pytest.raises(TypeError, match="int at index 1"):
+        entry.predict(["a", 3])
+    with pytest.raises(ValueError, match="batch_size=0"):
+        entry.predict(["a"], batch_size=0)
+
+
+def run_cli(*args, stdin=None, env_zoo=None):
+    import os
+
+    env = dict(os.environ)
+    if env_zoo is not None:
+        env[zoo.ZOO_VARIABLE] = str(env_zoo)
+    return subprocess.run(
+        [sys.executable, "-m", "keras_transformer.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+
+
+def test_cli_list_predict_and_errors(tiny_zoo):
+    root = tiny_zoo["dir"].parent
+    listed = run_cli("zoo", "list", env_zoo=root)
+    assert listed.returncode == 0 and "tiny_test\ttest task" in listed.stdout
+    predicted = run_cli("predict", "tiny_test", "abc", "cab", env_zoo=root)
+    assert predicted.returncode == 0, predicted.stderr
+    lines = predicted.stdout.strip().splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["abc", "cab"]
+    from_stdin = run_cli("predict", "tiny_test", "--quiet", stdin="abc\ncab\n", env_zoo=root)
+    assert from_stdin.stdout == predicted.stdout
+    unknown = run_cli("predict", "nope", "abc", env_zoo=root)
+    assert unknown.returncode == 2 and "Unknown zoo model" in unknown.stderr
+    empty = run_cli("predict", "tiny_test", stdin="", env_zoo=root)
+    assert empty.returncode == 2 and "empty" in empty.stderr
