@@ -1,0 +1,301 @@
+"""Training throughput: target tokens/s over `model.fit` steps for ours and three peers, measured in one
+run, with achieved GFLOP/s against this machine's fp32 matmul peak measured in the same run.
+
+    pip install -e ".[benchmark]"
+    python benchmarks/train_throughput.py                 # writes the "train" section of BENCHMARKS.md
+    python benchmarks/train_throughput.py --scaling       # + tokens/s and peak RSS by length and size
+
+Config (the issue's): V=8000, D=256, H=8, F=1024, 3+3 layers, batch 32, source and target length 64,
+dropout 0, Adam. Each framework is timed in its own subprocess (clean memory, fair threads); the
+first steps (tracing, compilation) are excluded and the median of the rest is reported.
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+V, D, H, F, LAYERS, BATCH, LENGTH = 8000, 256, 8, 1024, 3, 32, 64
+WARMUP, STEPS = 3, 12
+
+
+def training_flops(batch, source, target, d_model, d_ff, layers, vocabulary):
+    """Multiply-adds of one forward pass x 2 (FLOPs) x 3 (forward + backward), matmuls only."""
+    encoder = source * (4 * d_model**2 + 2 * source * d_model + 2 * d_model * d_ff)
+    decoder = target * (4 * d_model**2 + 2 * target * d_model)  # masked self-attention (full square)
+    decoder += target * 2 * d_model**2 + source * 2 * d_model**2 + target * 2 * source * d_model  # source-target
+    decoder += target * 2 * d_model * d_ff
+    output = target * d_model * vocabulary
+    return 2 * 3 * batch * (layers * (encoder + decoder) + output)
+
+
+def synthetic_batches(steps, batch, length, vocabulary, seed=0):
+    rng = np.random.default_rng(seed)
+    source = rng.integers(3, vocabulary, size=(steps * batch, length)).astype("int32")
+    target = rng.integers(3, vocabulary, size=(steps * batch, length + 1)).astype("int32")
+    return source, target[:, :-1], target[:, 1:]
+
+
+class StepTimer:
+    """Collects wall time per training step through Keras callbacks."""
+
+    def __init__(self):
+        import keras
+
+        timer = self
+
+        class Callback(keras.callbacks.Callback):
+            def on_train_batch_begin(self, batch, logs=None):
+                timer.started = time.perf_counter()
+
+            def on_train_batch_end(self, batch, logs=None):
+                timer.times.append(time.perf_counter() - timer.started)
+
+        self.times = []
+        self.callback = Callback()
+
+
+def run_keras(builder, length, batch, jit_compile, config):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model, loss = builder(length, config)
+    model.compile(optimizer=keras.optimizers.Adam(1e-4), loss=loss, jit_compile=jit_compile)
+    source, decoder_in, labels = synthetic_batches(WARMUP + STEPS, batch, length, config["V"])
+    timer = StepTimer()
+    model.fit(
+        {"encoder_tokens": source, "decoder_tokens": decoder_in},
+        labels,
+        batch_size=batch,
+        epochs=1,
+        shuffle=False,
+        verbose=0,
+        callbacks=[timer.callback],
+    )
+    return timer.times[WARMUP:]
+
+
+def build_ours(length, config):
+    import keras_transformer
+    from keras_transformer.training import MaskedSparseCrossEntropy
+
+    model = keras_transformer.build_transformer(
+        keras_transformer.TransformerConfig(
+            source_vocab_size=config["V"], target_vocab_size=config["V"], d_model=config["D"],
+            num_heads=config["H"], d_ff=config["F"], num_encoder_layers=config["layers"],
+            num_decoder_layers=config["layers"], dropout=0.0, max_length=max(length, 64), tie_output=False,
+        )
+    )
+    return model, MaskedSparseCrossEntropy(label_smoothing=0.0)
+
+
+def build_keras_hub(length, config):
+    import keras
+    import keras_hub
+
+    encoder_tokens = keras.Input((None,), dtype="int32", name="encoder_tokens")
+    decoder_tokens = keras.Input((None,), dtype="int32", name="decoder_tokens")
+    x = keras_hub.layers.TokenAndPositionEmbedding(config["V"], length, config["D"], mask_zero=True)(encoder_tokens)
+    for _ in range(config["layers"]):
+        x = keras_hub.layers.TransformerEncoder(config["F"], config["H"], dropout=0.0)(x)
+    y = keras_hub.layers.TokenAndPositionEmbedding(config["V"], length, config["D"], mask_zero=True)(decoder_tokens)
+    for _ in range(config["layers"]):
+        y = keras_hub.layers.TransformerDecoder(config["F"], config["H"], dropout=0.0)(y, x)
+    logits = keras.layers.Dense(config["V"])(y)
+    model = keras.Model({"encoder_tokens": encoder_tokens, "decoder_tokens": decoder_tokens}, logits)
+    return model, keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+
+
+def build_keras_mha_tutorial(length, config):
+    """The TensorFlow Transformer tutorial's structure on `keras.layers.MultiHeadAttention`."""
+    import keras
+    from keras import layers, ops
+
+    d_model, heads, d_ff = config["D"], config["H"], config["F"]
+
+    def positional(tokens):
+        x = layers.Embedding(config["V"], d_model, mask_zero=True)(tokens)
+        angles = np.arange(length)[:, None] / np.power(10000, np.arange(0, d_model, 2)[None, :] / d_model)
+        table = np.concatenate([np.sin(angles), np.cos(angles)], axis=-1).astype("float32")
+        return x * np.sqrt(d_model).astype("float32") + table[None]
+
+    def feed_forward(x):
+        y = layers.Dense(d_ff, activation="relu")(x)
+        return layers.LayerNormalization()(x + layers.Dense(d_model)(y))
+
+    encoder_tokens = keras.Input((length,), dtype="int32", name="encoder_tokens")
+    decoder_tokens = keras.Input((length,), dtype="int32", name="decoder_tokens")
+    x = positional(encoder_tokens)
+    for _ in range(config["layers"]):
+        x = layers.LayerNormalization()(x + layers.MultiHeadAttention(heads, d_model // heads)(x, x))
+        x = feed_forward(x)
+    y = positional(decoder_tokens)
+    for _ in range(config["layers"]):
+        y = layers.LayerNormalization()(y + layers.MultiHeadAttention(heads, d_model // heads)(y, y, use_causal_mask=True))
+        y = layers.LayerNormalization()(y + layers.MultiHeadAttention(heads, d_model // heads)(y, x))
+        y = feed_forward(y)
+    logits = layers.Dense(config["V"])(y)
+    del ops
+    model = keras.Model({"encoder_tokens": encoder_tokens, "decoder_tokens": decoder_tokens}, logits)
+    return model, keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+
+
+def run_torch(length, batch, config):
+    import torch
+
+    torch.manual_seed(0)
+    torch.set_num_threads(os.cpu_count())
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.source_embedding = torch.nn.Embedding(config["V"], config["D"])
+            self.target_embedding = torch.nn.Embedding(config["V"], config["D"])
+            self.transformer = torch.nn.Transformer(
+                d_model=config["D"], nhead=config["H"], num_encoder_layers=config["layers"],
+                num_decoder_layers=config["layers"], dim_feedforward=config["F"], dropout=0.0, batch_first=True,
+            )
+            self.output = torch.nn.Linear(config["D"], config["V"])
+
+        def forward(self, source, target):
+            causal = torch.nn.Transformer.generate_square_subsequent_mask(target.shape[1])
+            decoded = self.transformer(
+                self.source_embedding(source), self.target_embedding(target), tgt_mask=causal, tgt_is_causal=True
+            )
+            return self.output(decoded)
+
+    model = Model()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=0)
+    source, decoder_in, labels = (torch.from_numpy(a).long() for a in synthetic_batches(WARMUP + STEPS, batch, length, config["V"]))
+    times = []
+    for step in range(WARMUP + STEPS):
+        rows = slice(step * batch, (step + 1) * batch)
+        started = time.perf_counter()
+        optimizer.zero_grad()
+        logits = model(source[rows], decoder_in[rows])
+        loss = loss_fn(logits.reshape(-1, config["V"]), labels[rows].reshape(-1))
+        loss.backward()
+        optimizer.step()
+        times.append(time.perf_counter() - started)
+    return times[WARMUP:]
+
+
+def matmul_peak_gflops(size=2048, repeats=10):
+    import tensorflow as tf
+
+    a = tf.random.normal((size, size))
+    b = tf.random.normal((size, size))
+    tf.matmul(a, b).numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        tf.matmul(a, b).numpy()
+        best = min(best, time.perf_counter() - started)
+    return 2 * size**3 / best / 1e9
+
+
+RUNNERS = {
+    "ours": lambda length, batch, config: run_keras(build_ours, length, batch, False, config),
+    "ours, jit_compile": lambda length, batch, config: run_keras(build_ours, length, batch, True, config),
+    "keras-hub": lambda length, batch, config: run_keras(build_keras_hub, length, batch, False, config),
+    "keras MHA (tutorial style)": lambda length, batch, config: run_keras(build_keras_mha_tutorial, length, batch, False, config),
+    "torch.nn.Transformer": lambda length, batch, config: run_torch(length, batch, config),
+}
+
+
+def child(name, length, batch, config):
+    """Runs in a subprocess: time one framework and print a JSON line with its step times and peak RSS."""
+    times = RUNNERS[name](length, batch, config)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"times": times, "peak_rss_mib": peak_mib}))
+
+
+def measure(name, length=LENGTH, batch=BATCH, config=None):
+    config = config or {"V": V, "D": D, "H": H, "F": F, "layers": LAYERS}
+    command = [sys.executable, __file__, "--child", name, "--length", str(length), "--batch", str(batch), "--config", json.dumps(config)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+    if result.returncode != 0:
+        return {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit {result.returncode}"}
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    step = statistics.median(report["times"])
+    flops = training_flops(batch, length, length, config["D"], config["F"], config["layers"], config["V"])
+    return {"step_seconds": step, "tokens_per_second": batch * length / step, "gflops": flops / step / 1e9, "peak_rss_mib": report["peak_rss_mib"]}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--child")
+    parser.add_argument("--length", type=int, default=LENGTH)
+    parser.add_argument("--batch", type=int, default=BATCH)
+    parser.add_argument("--config")
+    parser.add_argument("--scaling", action="store_true", help="also measure lengths 32..512 x tiny/small/base")
+    parser.add_argument("--only", nargs="*", help="frameworks to run (default all)")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    if args.child:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        child(args.child, args.length, args.batch, json.loads(args.config))
+        return
+
+    peak = matmul_peak_gflops()
+    results = {}
+    for name in args.only or RUNNERS:
+        results[name] = measure(name)
+        print(name, results[name], flush=True)
+    torch_rate = results.get("torch.nn.Transformer", {}).get("tokens_per_second")
+    hub_rate = results.get("keras-hub", {}).get("tokens_per_second")
+
+    def ratio(value, reference):
+        return "n/a" if not value or not reference else f"{value / reference:.2f}"
+
+    lines = [
+        "## Training throughput (`benchmarks/train_throughput.py`)",
+        "",
+        f"`python benchmarks/train_throughput.py` on {platform.machine()}, {os.cpu_count()} cores. V={V}, D={D}, H={H}, "
+        f"F={F}, {LAYERS}+{LAYERS} layers, batch {BATCH}, source and target length {LENGTH}, dropout 0, Adam; "
+        f"median of {STEPS} `fit` steps after {WARMUP} warm-up steps, each framework in its own process. "
+        f"fp32 matmul peak measured in the same run: {peak:.0f} GFLOP/s (2048x2048 `tf.matmul`).",
+        "",
+        "| model | ms/step | target tokens/s | x torch | x keras-hub | GFLOP/s | % of matmul peak | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        if "error" in r:
+            lines.append(f"| {name} | error: {r['error'][:80]} | | | | | | |")
+            continue
+        lines.append(
+            f"| {name} | {1000 * r['step_seconds']:.0f} | {r['tokens_per_second']:.0f} | {ratio(r['tokens_per_second'], torch_rate)} | "
+            f"{ratio(r['tokens_per_second'], hub_rate)} | {r['gflops']:.0f} | {100 * r['gflops'] / peak:.0f}% | {r['peak_rss_mib']:.0f} |"
+        )
+    if args.scaling:
+        sizes = {
+            "tiny": {"V": V, "D": 32, "H": 2, "F": 64, "layers": 1},
+            "small": {"V": V, "D": 256, "H": 4, "F": 1024, "layers": 3},
+            "base": {"V": V, "D": 512, "H": 8, "F": 2048, "layers": 6},
+        }
+        lines += ["", "### Scaling (ours, default compile, batch 32)", "", "| size | length | target tokens/s | peak RSS MiB |", "|---|---|---|---|"]
+        for size, config in sizes.items():
+            for length in (32, 64, 128, 256, 512):
+                r = measure("ours", length=length, config=config)
+                cell = f"error: {r['error'][:60]}" if "error" in r else f"{r['tokens_per_second']:.0f} | {r['peak_rss_mib']:.0f}"
+                lines.append(f"| {size} | {length} | {cell} |")
+                print(size, length, r, flush=True)
+    markdown = "\n".join(lines)
+    print(markdown)
+    if not args.no_write:
+        sys.path.insert(0, os.path.dirname(__file__))
+        from _report import write_section
+
+        write_section("train", markdown)
+
+
+if __name__ == "__main__":
+    main()
