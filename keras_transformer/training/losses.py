@@ -42,14 +42,16 @@ class MaskedSparseCrossEntropy(keras.losses.Loss):
     def call(self, y_true, y_pred):
         y_true = ops.cast(y_true, "int32")
         y_pred = ops.cast(y_pred, "float32")
-        if self.from_logits:
-            log_probs = ops.log_softmax(y_pred, axis=-1)
-        else:
-            log_probs = ops.log(ops.clip(y_pred, 1e-7, 1.0))
-        # (B, T, V) -> (B, T): -log p(true token), and the mean of -log p over all tokens.
-        true_nll = -ops.squeeze(ops.take_along_axis(log_probs, y_true[..., None], axis=-1), axis=-1)
-        uniform_nll = -ops.mean(log_probs, axis=-1)
-        per_token = (1.0 - self.label_smoothing) * true_nll + self.label_smoothing * uniform_nll
+        if not self.from_logits:
+            y_pred = ops.log(ops.clip(y_pred, 1e-7, 1.0))
+        # With log p = logits - logsumexp(logits), both terms need only (B, T) tensors, never the
+        # (B, T, V) log-softmax: -log p(y) = lse - logit_y and mean_v(-log p(v)) = lse - mean_v(logit_v).
+        log_normalizer = ops.logsumexp(y_pred, axis=-1)  # (B, T, V) -> (B, T)
+        true_logit = ops.squeeze(ops.take_along_axis(y_pred, ops.expand_dims(y_true, -1), axis=-1), axis=-1)
+        per_token = log_normalizer - true_logit
+        if self.label_smoothing:
+            uniform_nll = log_normalizer - ops.mean(y_pred, axis=-1)
+            per_token = (1.0 - self.label_smoothing) * per_token + self.label_smoothing * uniform_nll
         weights = ops.cast(ops.not_equal(y_true, self.padding_id), "float32")
         return ops.sum(per_token * weights) / ops.maximum(ops.sum(weights), 1.0)
 
