@@ -24,12 +24,24 @@ def _write_column(buffer, column, values):
     return ops.slice_update(buffer, [0, column], ops.expand_dims(values, 1))
 
 
-def greedy_search(decoder, encoder_tokens, max_length, start_id, end_id):
-    """Pick the most likely token at every step until every row has produced `end_id`.
+def _greedy_choice(logits, step):
+    return _most_likely(logits), ops.log_softmax(logits, axis=-1)
 
-    Returns `(tokens (B, max_length) int32, scores (B,) float32)`: scores are the summed log
-    probabilities of the chosen tokens (end id included).
-    """
+
+def _advance(choose, logits, step, finished, scores, end_id):
+    """One step's bookkeeping shared by every token-by-token search: pick a token per row (0 for
+    rows already finished), add its log probability to the row's score, and mark rows that ended.
+
+    `choose(logits, step)` returns `(tokens (B,), log_probs (B, V))`."""
+    chosen, log_probs = choose(logits, step)
+    chosen = ops.where(finished, ops.zeros_like(chosen), chosen)
+    gained = ops.squeeze(ops.take_along_axis(log_probs, ops.expand_dims(chosen, 1), axis=1), 1)
+    scores = scores + ops.where(finished, ops.zeros_like(gained), gained)
+    return chosen, scores, ops.logical_or(finished, ops.equal(chosen, end_id))
+
+
+def _token_by_token(decoder, encoder_tokens, max_length, start_id, end_id, choose):
+    """The cached loop behind greedy search and sampling: a `while_loop` over fixed-shape state."""
     batch_size = ops.shape(encoder_tokens)[0]
     state = decoder.start(encoder_tokens, max_length)
 
@@ -38,14 +50,8 @@ def greedy_search(decoder, encoder_tokens, max_length, start_id, end_id):
 
     def body(step, previous, tokens, finished, scores, caches):
         logits, caches = decoder.step(previous, step, state, caches)
-        log_probs = ops.log_softmax(logits, axis=-1)
-        chosen = _most_likely(logits)
-        chosen = ops.where(finished, ops.zeros_like(chosen), chosen)
-        gained = ops.squeeze(ops.take_along_axis(log_probs, ops.expand_dims(chosen, 1), axis=1), 1)
-        scores = scores + ops.where(finished, ops.zeros_like(gained), gained)
-        tokens = _write_column(tokens, step, chosen)
-        finished = ops.logical_or(finished, ops.equal(chosen, end_id))
-        return step + 1, chosen, tokens, finished, scores, caches
+        chosen, scores, finished = _advance(choose, logits, step, finished, scores, end_id)
+        return step + 1, chosen, _write_column(tokens, step, chosen), finished, scores, caches
 
     loop_vars = (
         ops.convert_to_tensor(0, "int32"),
@@ -59,6 +65,15 @@ def greedy_search(decoder, encoder_tokens, max_length, start_id, end_id):
     return tokens, scores
 
 
+def greedy_search(decoder, encoder_tokens, max_length, start_id, end_id):
+    """Pick the most likely token at every step until every row has produced `end_id`.
+
+    Returns `(tokens (B, max_length) int32, scores (B,) float32)`: scores are the summed log
+    probabilities of the chosen tokens (end id included).
+    """
+    return _token_by_token(decoder, encoder_tokens, max_length, start_id, end_id, _greedy_choice)
+
+
 def uncached_greedy_search(decoder, encoder_tokens, max_length, start_id, end_id):
     """Greedy search that reruns the whole model on the whole prefix each step: the slow reference
     the cached loop must match token for token. Eager Python loop."""
@@ -69,13 +84,8 @@ def uncached_greedy_search(decoder, encoder_tokens, max_length, start_id, end_id
     columns = []
     for _ in range(max_length):
         logits = decoder.full_logits(encoder_tokens, prefix)[:, -1, :]
-        log_probs = ops.log_softmax(logits, axis=-1)
-        chosen = _most_likely(logits)
-        chosen = ops.where(finished, ops.zeros_like(chosen), chosen)
-        gained = ops.squeeze(ops.take_along_axis(log_probs, ops.expand_dims(chosen, 1), axis=1), 1)
-        scores = scores + ops.where(finished, ops.zeros_like(gained), gained)
+        chosen, scores, finished = _advance(_greedy_choice, logits, len(columns), finished, scores, end_id)
         columns.append(chosen)
-        finished = ops.logical_or(finished, ops.equal(chosen, end_id))
         # Finished rows keep feeding their own 0s; their outputs are ignored.
         prefix = ops.concatenate([prefix, ops.expand_dims(chosen, 1)], axis=1)
         if bool(ops.all(finished)):
@@ -110,33 +120,13 @@ def sample(decoder, encoder_tokens, max_length, start_id, end_id, temperature=1.
     Returns `(tokens (B, max_length), scores (B,))`, scores being the log probabilities of the
     drawn tokens under the filtered, tempered distribution.
     """
-    batch_size = ops.shape(encoder_tokens)[0]
-    state = decoder.start(encoder_tokens, max_length)
 
-    def cond(step, previous, tokens, finished, scores, caches):
-        return ops.logical_and(step < max_length, ops.logical_not(ops.all(finished)))
-
-    def body(step, previous, tokens, finished, scores, caches):
-        logits, caches = decoder.step(previous, step, state, caches)
+    def choose(logits, step):
         logits = _filter_logits(logits / temperature, top_k, top_p)
         drawn = tf.random.stateless_categorical(logits, 1, seed=ops.stack([seed, step]), dtype=tf.int32)[:, 0]
-        drawn = ops.where(finished, ops.zeros_like(drawn), drawn)
-        gained = ops.squeeze(ops.take_along_axis(ops.log_softmax(logits, axis=-1), ops.expand_dims(drawn, 1), axis=1), 1)
-        scores = scores + ops.where(finished, ops.zeros_like(gained), gained)
-        tokens = _write_column(tokens, step, drawn)
-        finished = ops.logical_or(finished, ops.equal(drawn, end_id))
-        return step + 1, drawn, tokens, finished, scores, caches
+        return drawn, ops.log_softmax(logits, axis=-1)
 
-    loop_vars = (
-        ops.convert_to_tensor(0, "int32"),
-        ops.full((batch_size,), start_id, "int32"),
-        ops.zeros((batch_size, max_length), "int32"),
-        ops.zeros((batch_size,), "bool"),
-        ops.zeros((batch_size,), "float32"),
-        state["caches"],
-    )
-    _, _, tokens, _, scores, _ = ops.while_loop(cond, body, loop_vars)
-    return tokens, scores
+    return _token_by_token(decoder, encoder_tokens, max_length, start_id, end_id, choose)
 
 
 def length_penalty(length, alpha):

@@ -1,4 +1,5 @@
-"""What the encoder and decoder blocks share: argument checks and the residual sublayer connection."""
+"""What the encoder and decoder share: block arguments and their checks, the residual sublayer
+connection, and the stack of N blocks with its optional final norm."""
 
 import keras
 
@@ -35,3 +36,74 @@ class ResidualSublayer:
 
 def layer_norm(name, epsilon, dtype_policy):
     return keras.layers.LayerNormalization(epsilon=epsilon, dtype=dtype_policy, name=name)
+
+
+class TransformerBlockBase(keras.layers.Layer):
+    """The arguments every Transformer block takes, checked and serialized in one place."""
+
+    def __init__(
+        self,
+        d_model,
+        num_heads,
+        d_ff,
+        dropout=0.1,
+        attention_dropout=0.0,
+        activation="relu",
+        normalize_first=False,
+        layer_norm_epsilon=1e-6,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        validate_block_arguments(d_model, num_heads, d_ff, dropout, layer_norm_epsilon)
+        self.d_model = d_model
+        self.num_heads = num_heads
+        self.d_ff = d_ff
+        self.dropout = dropout
+        self.attention_dropout = attention_dropout
+        self.activation = activation
+        self.normalize_first = normalize_first
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.supports_masking = True
+
+    def block_config(self):
+        return {
+            "d_model": self.d_model,
+            "num_heads": self.num_heads,
+            "d_ff": self.d_ff,
+            "dropout": self.dropout,
+            "attention_dropout": self.attention_dropout,
+            "activation": self.activation,
+            "normalize_first": self.normalize_first,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
+        }
+
+    def get_config(self):
+        return {**super().get_config(), **self.block_config()}
+
+
+class TransformerStackBase(TransformerBlockBase):
+    """N identical blocks of `block_class` (and a final norm for pre-LN), built with one set of
+    block arguments."""
+
+    block_class = None
+
+    def __init__(self, num_layers, d_model, num_heads, d_ff, **kwargs):
+        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers <= 0:
+            raise ValueError(f"`num_layers` must be a positive int. Received: num_layers={num_layers!r}")
+        super().__init__(d_model, num_heads, d_ff, **kwargs)
+        self.num_layers = num_layers
+
+    def build_blocks(self, *input_shapes):
+        self.blocks = [
+            self.block_class(**self.block_config(), dtype=self.dtype_policy, name=f"block_{i}")
+            for i in range(self.num_layers)
+        ]
+        for block in self.blocks:
+            block.build(*input_shapes)
+        self.final_norm = None
+        if self.normalize_first:
+            self.final_norm = layer_norm("final_norm", self.layer_norm_epsilon, self.dtype_policy)
+            self.final_norm.build(input_shapes[0])
+
+    def get_config(self):
+        return {**super().get_config(), "num_layers": self.num_layers}

@@ -4,13 +4,13 @@ import keras
 from keras import ops
 
 from keras_transformer.layers import masks
-from keras_transformer.layers._block import ResidualSublayer, layer_norm, validate_block_arguments
+from keras_transformer.layers._block import ResidualSublayer, TransformerBlockBase, TransformerStackBase, layer_norm
 from keras_transformer.layers.feed_forward import FeedForward
 from keras_transformer.layers.multi_head_attention import MultiHeadAttention
 
 
 @keras.saving.register_keras_serializable(package="keras_transformer")
-class TransformerDecoderBlock(keras.layers.Layer):
+class TransformerDecoderBlock(TransformerBlockBase):
     """One decoder layer: masked self-attention, source-target attention, then the feed-forward network.
 
     Vaswani et al. (2017, section 3.1): the masked self-attention lets position t see only positions
@@ -44,30 +44,6 @@ class TransformerDecoderBlock(keras.layers.Layer):
     >>> tuple(block(target, memory).shape)
     (2, 4, 8)
     """
-
-    def __init__(
-        self,
-        d_model,
-        num_heads,
-        d_ff,
-        dropout=0.1,
-        attention_dropout=0.0,
-        activation="relu",
-        normalize_first=False,
-        layer_norm_epsilon=1e-6,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        validate_block_arguments(d_model, num_heads, d_ff, dropout, layer_norm_epsilon)
-        self.d_model = d_model
-        self.num_heads = num_heads
-        self.d_ff = d_ff
-        self.dropout = dropout
-        self.attention_dropout = attention_dropout
-        self.activation = activation
-        self.normalize_first = normalize_first
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.supports_masking = True
 
     def build(self, decoder_sequence_shape, encoder_sequence_shape=None):
         for name, shape in (("decoder_sequence", decoder_sequence_shape), ("encoder_sequence", encoder_sequence_shape)):
@@ -195,25 +171,10 @@ class TransformerDecoderBlock(keras.layers.Layer):
         # Keras passes the mask of the first argument: the output keeps the target padding.
         return previous_mask
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "d_model": self.d_model,
-                "num_heads": self.num_heads,
-                "d_ff": self.d_ff,
-                "dropout": self.dropout,
-                "attention_dropout": self.attention_dropout,
-                "activation": self.activation,
-                "normalize_first": self.normalize_first,
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-            }
-        )
-        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_transformer")
-class TransformerDecoder(keras.layers.Layer):
+class TransformerDecoder(TransformerStackBase):
     """The decoder: a stack of `num_layers` `TransformerDecoderBlock`s, each attending to the encoder output.
 
     With `normalize_first=True` a final layer norm closes the stack.
@@ -240,47 +201,10 @@ class TransformerDecoder(keras.layers.Layer):
     (2, 4, 8)
     """
 
-    def __init__(
-        self,
-        num_layers,
-        d_model,
-        num_heads,
-        d_ff,
-        dropout=0.1,
-        attention_dropout=0.0,
-        activation="relu",
-        normalize_first=False,
-        layer_norm_epsilon=1e-6,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        if not isinstance(num_layers, int) or num_layers <= 0:
-            raise ValueError(f"`num_layers` must be a positive int. Received: num_layers={num_layers!r}")
-        validate_block_arguments(d_model, num_heads, d_ff, dropout, layer_norm_epsilon)
-        self.num_layers = num_layers
-        self.block_config = dict(
-            d_model=d_model,
-            num_heads=num_heads,
-            d_ff=d_ff,
-            dropout=dropout,
-            attention_dropout=attention_dropout,
-            activation=activation,
-            normalize_first=normalize_first,
-            layer_norm_epsilon=layer_norm_epsilon,
-        )
-        self.supports_masking = True
+    block_class = TransformerDecoderBlock
 
     def build(self, decoder_sequence_shape, encoder_sequence_shape=None):
-        self.blocks = [
-            TransformerDecoderBlock(**self.block_config, dtype=self.dtype_policy, name=f"block_{i}")
-            for i in range(self.num_layers)
-        ]
-        for block in self.blocks:
-            block.build(decoder_sequence_shape, encoder_sequence_shape)
-        self.final_norm = None
-        if self.block_config["normalize_first"]:
-            self.final_norm = layer_norm("final_norm", self.block_config["layer_norm_epsilon"], self.dtype_policy)
-            self.final_norm.build(decoder_sequence_shape)
+        self.build_blocks(decoder_sequence_shape, encoder_sequence_shape)
 
     def call(
         self,
@@ -321,8 +245,7 @@ class TransformerDecoder(keras.layers.Layer):
 
     def empty_cache(self, batch_size, cache_length, dtype=None):
         """Zero self-attention caches for every block: `[(keys, values)] * N`, each `(B, L, H, K)`."""
-        config = self.block_config
-        shape = (batch_size, cache_length, config["num_heads"], config["d_model"] // config["num_heads"])
+        shape = (batch_size, cache_length, self.num_heads, self.d_model // self.num_heads)
         dtype = dtype or self.compute_dtype
         return [(ops.zeros(shape, dtype), ops.zeros(shape, dtype)) for _ in self.blocks]
 
@@ -343,7 +266,3 @@ class TransformerDecoder(keras.layers.Layer):
         # Keras passes the mask of the first argument: the output keeps the target padding.
         return previous_mask
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"num_layers": self.num_layers, **self.block_config})
-        return config

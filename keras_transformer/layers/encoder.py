@@ -4,13 +4,13 @@ import keras
 from keras import ops
 
 from keras_transformer.layers import masks
-from keras_transformer.layers._block import ResidualSublayer, layer_norm, validate_block_arguments
+from keras_transformer.layers._block import ResidualSublayer, TransformerBlockBase, TransformerStackBase, layer_norm
 from keras_transformer.layers.feed_forward import FeedForward
 from keras_transformer.layers.multi_head_attention import MultiHeadAttention
 
 
 @keras.saving.register_keras_serializable(package="keras_transformer")
-class TransformerEncoderBlock(keras.layers.Layer):
+class TransformerEncoderBlock(TransformerBlockBase):
     """One encoder layer: multi-head self-attention, then the position-wise feed-forward network.
 
     Each sublayer sits in a residual connection with dropout and layer normalization (Vaswani et al.,
@@ -45,30 +45,6 @@ class TransformerEncoderBlock(keras.layers.Layer):
     >>> tuple(block(np.zeros((2, 5, 8), "float32")).shape)
     (2, 5, 8)
     """
-
-    def __init__(
-        self,
-        d_model,
-        num_heads,
-        d_ff,
-        dropout=0.1,
-        attention_dropout=0.0,
-        activation="relu",
-        normalize_first=False,
-        layer_norm_epsilon=1e-6,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        validate_block_arguments(d_model, num_heads, d_ff, dropout, layer_norm_epsilon)
-        self.d_model = d_model
-        self.num_heads = num_heads
-        self.d_ff = d_ff
-        self.dropout = dropout
-        self.attention_dropout = attention_dropout
-        self.activation = activation
-        self.normalize_first = normalize_first
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.supports_masking = True
 
     def build(self, input_shape):
         if input_shape[-1] != self.d_model:
@@ -121,25 +97,10 @@ class TransformerEncoderBlock(keras.layers.Layer):
     def compute_mask(self, inputs, mask=None, **kwargs):
         return mask
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "d_model": self.d_model,
-                "num_heads": self.num_heads,
-                "d_ff": self.d_ff,
-                "dropout": self.dropout,
-                "attention_dropout": self.attention_dropout,
-                "activation": self.activation,
-                "normalize_first": self.normalize_first,
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-            }
-        )
-        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_transformer")
-class TransformerEncoder(keras.layers.Layer):
+class TransformerEncoder(TransformerStackBase):
     """The encoder: a stack of `num_layers` identical `TransformerEncoderBlock`s (N = 6 in the paper).
 
     With `normalize_first=True` a final layer norm closes the stack, as pre-LN models need.
@@ -165,47 +126,10 @@ class TransformerEncoder(keras.layers.Layer):
     (2, 5, 8)
     """
 
-    def __init__(
-        self,
-        num_layers,
-        d_model,
-        num_heads,
-        d_ff,
-        dropout=0.1,
-        attention_dropout=0.0,
-        activation="relu",
-        normalize_first=False,
-        layer_norm_epsilon=1e-6,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        if not isinstance(num_layers, int) or num_layers <= 0:
-            raise ValueError(f"`num_layers` must be a positive int. Received: num_layers={num_layers!r}")
-        validate_block_arguments(d_model, num_heads, d_ff, dropout, layer_norm_epsilon)
-        self.num_layers = num_layers
-        self.block_config = dict(
-            d_model=d_model,
-            num_heads=num_heads,
-            d_ff=d_ff,
-            dropout=dropout,
-            attention_dropout=attention_dropout,
-            activation=activation,
-            normalize_first=normalize_first,
-            layer_norm_epsilon=layer_norm_epsilon,
-        )
-        self.supports_masking = True
+    block_class = TransformerEncoderBlock
 
     def build(self, input_shape):
-        self.blocks = [
-            TransformerEncoderBlock(**self.block_config, dtype=self.dtype_policy, name=f"block_{i}")
-            for i in range(self.num_layers)
-        ]
-        for block in self.blocks:
-            block.build(input_shape)
-        self.final_norm = None
-        if self.block_config["normalize_first"]:
-            self.final_norm = layer_norm("final_norm", self.block_config["layer_norm_epsilon"], self.dtype_policy)
-            self.final_norm.build(input_shape)
+        self.build_blocks(input_shape)
 
     def call(self, inputs, mask=None, return_attention_scores=False, training=None):
         x, all_weights = inputs, []
@@ -224,7 +148,3 @@ class TransformerEncoder(keras.layers.Layer):
     def compute_mask(self, inputs, mask=None, **kwargs):
         return mask
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"num_layers": self.num_layers, **self.block_config})
-        return config
