@@ -32,7 +32,7 @@ def median_seconds(run, repeats):
     return statistics.median(times)
 
 
-def ours(batch, new_tokens, repeats, cached=True):
+def ours(batch, new_tokens, repeats, cached=True, jit_compile=False):
     import keras_transformer
     from keras_transformer.decoding import generate
 
@@ -44,7 +44,9 @@ def ours(batch, new_tokens, repeats, cached=True):
     source = np.random.default_rng(0).integers(3, V, size=(batch, SOURCE)).astype("int32")
     if cached:
         # end_id=-1 never matches: every run decodes exactly `new_tokens` steps.
-        return median_seconds(lambda: generate(model, source, new_tokens, end_id=-1)["tokens"].numpy(), repeats)
+        return median_seconds(
+            lambda: generate(model, source, new_tokens, end_id=-1, jit_compile=jit_compile)["tokens"].numpy(), repeats
+        )
 
     # Uncached: the whole model on the whole prefix every step (compiled, dynamic prefix length).
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)] * 2, reduce_retracing=True)
@@ -148,6 +150,7 @@ def main():
     for batch in (1, 32):
         for name, run in (
             ("ours, cached", lambda b: ours(b, NEW, args.repeats)),
+            ("ours, cached, jit_compile=True", lambda b: ours(b, NEW, args.repeats, jit_compile=True)),
             ("ours, uncached", lambda b: ours(b, NEW, args.repeats, cached=False)),
             ("keras-hub BartSeq2SeqLM.generate", lambda b: keras_hub_bart(b, NEW, args.repeats)),
             ("torch.nn.Transformer (no cache)", lambda b: torch_transformer(b, NEW, args.repeats)),
@@ -177,7 +180,13 @@ def main():
         "| decoder | ms/token, B=1 | ms/token, B=32 | ours cached is faster by (B=1 / B=32) |",
         "|---|---|---|---|",
     ]
-    for name in ("ours, cached", "ours, uncached", "keras-hub BartSeq2SeqLM.generate", "torch.nn.Transformer (no cache)"):
+    for name in (
+        "ours, cached",
+        "ours, cached, jit_compile=True",
+        "ours, uncached",
+        "keras-hub BartSeq2SeqLM.generate",
+        "torch.nn.Transformer (no cache)",
+    ):
         ratios = " / ".join(
             "n/a" if results[(name, b)] is None else f"{results[(name, b)] / cached[b]:.2f}x" for b in (1, 32)
         )

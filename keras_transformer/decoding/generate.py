@@ -5,18 +5,31 @@ import tensorflow as tf
 
 from keras_transformer.decoding import search
 from keras_transformer.decoding.incremental import IncrementalDecoder
+from keras_transformer.layers import _checks
 
 # Compiled loops, one per (model, strategy options): a tf.function with a (None, None) int32 input
 # signature, so new batch sizes and source lengths reuse the same graph.
 _COMPILED = {}
 
 
-def _compiled(decoder, key, run):
-    cache_key = (id(decoder.model),) + key
+def _compiled(decoder, key, run, jit_compile):
+    cache_key = (id(decoder.model), jit_compile) + key
     if cache_key not in _COMPILED:
+
+        def run_without_asserts(encoder_tokens):
+            # Ids reaching the loop were checked in `generate`; inside it the loop only feeds ids it
+            # chose itself, so per-step assert ops would be pure overhead (and XLA drops them).
+            with _checks.graph_checks_disabled():
+                return run(encoder_tokens)
+
         _COMPILED[cache_key] = (
             decoder.model,  # keeps the id valid while the entry lives
-            tf.function(run, input_signature=[tf.TensorSpec([None, None], tf.int32)], reduce_retracing=True),
+            tf.function(
+                run_without_asserts,
+                input_signature=[tf.TensorSpec([None, None], tf.int32)],
+                reduce_retracing=True,
+                jit_compile=jit_compile,
+            ),
         )
     return _COMPILED[cache_key][1]
 
@@ -35,6 +48,7 @@ def generate(
     top_p=None,
     seed=0,
     use_cache=True,
+    jit_compile=False,
 ):
     """Generate target ids for a batch of source ids.
 
@@ -49,6 +63,8 @@ def generate(
             `top_k` most likely and to the nucleus of mass `top_p`; draws are reproducible by `seed`.
         use_cache: decode with the key/value cache (default). `False` reruns the whole model on the
             whole prefix at each step (greedy only): slow, for checking the cache.
+        jit_compile: compile the decoding loop with XLA. Faster per token, but XLA compiles once
+            per distinct input shape (batch size, source length), so it pays off for fixed shapes.
 
     Returns:
         A dict with fixed keys whatever the strategy:
@@ -78,6 +94,14 @@ def generate(
             f"Received: shape={tuple(encoder_tokens.shape)}, dtype={encoder_tokens.dtype}"
         )
     encoder_tokens = tf.cast(encoder_tokens, tf.int32)
+    vocabulary = decoder.layers.source_embedding.vocabulary_size
+    if encoder_tokens.shape[0] and encoder_tokens.shape[1]:
+        low, high = int(tf.reduce_min(encoder_tokens)), int(tf.reduce_max(encoder_tokens))
+        if low < 0 or high >= vocabulary:
+            raise ValueError(
+                f"`encoder_tokens` must be in [0, {vocabulary}) (the source vocabulary). "
+                f"Received values from {low} to {high}"
+            )
     if encoder_tokens.shape[0] == 0:
         empty_tokens = tf.zeros((0, max_length), tf.int32)
         count = beam_size if strategy == "beam" else 1
@@ -101,6 +125,7 @@ def generate(
             decoder,
             ("greedy", max_length, start_id, end_id),
             lambda source: search.greedy_search(decoder, source, max_length, start_id, end_id),
+            jit_compile,
         )
         return _single(*run(encoder_tokens))
     if strategy == "sample":
@@ -110,12 +135,14 @@ def generate(
             lambda source: search.sample(
                 decoder, source, max_length, start_id, end_id, temperature, top_k, top_p, seed
             ),
+            jit_compile,
         )
         return _single(*run(encoder_tokens))
     run = _compiled(
         decoder,
         ("beam", max_length, start_id, end_id, beam_size, length_penalty),
         lambda source: search.beam_search(decoder, source, max_length, start_id, end_id, beam_size, length_penalty),
+        jit_compile,
     )
     candidates, candidate_scores = run(encoder_tokens)
     return {

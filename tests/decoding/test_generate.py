@@ -195,3 +195,16 @@ def test_bad_encoder_tokens():
         generate(model, np.ones((2, 5), "float32"), 4)
     with pytest.raises(ValueError, match="at least one position"):
         generate(model, np.ones((2, 0), "int32"), 4)
+
+
+def test_xla_compiled_loop_gives_the_same_tokens():
+    model = make_model()
+    encoder_tokens = sources()
+    plain = generate(model, encoder_tokens, 8)
+    compiled = generate(model, encoder_tokens, 8, jit_compile=True)
+    np.testing.assert_array_equal(np.asarray(compiled["tokens"]), np.asarray(plain["tokens"]))
+
+
+def test_out_of_range_source_ids_are_refused():
+    with pytest.raises(ValueError, match=r"\[0, 100\).*from 3 to 100"):
+        generate(make_model(), np.array([[3, 100]], "int32"), 4)
