@@ -10,12 +10,16 @@ import pathlib
 
 import tensorflow_datasets as tfds
 
+from keras_transformer.data.babel_dates import BabelDates, BabelDatesConfig
 from keras_transformer.data.cmudict_g2p import CmudictG2p
+from keras_transformer.data.num2words_itn import Num2wordsItn, Num2wordsItnConfig
 
 DATA_DIR_VARIABLE = "KERAS_TRANSFORMER_DATA_DIR"
 
 BUILDERS = {
+    "babel_dates": BabelDates,
     "cmudict_g2p": CmudictG2p,
+    "num2words_itn": Num2wordsItn,
 }
 
 
@@ -71,4 +75,15 @@ def load_split(name, split, data_dir=None, config=None, shuffle_files=False, as_
     return builder.as_dataset(split=split, shuffle_files=shuffle_files, as_supervised=as_supervised)
 
 
-__all__ = ["BUILDERS", "DATA_DIR_VARIABLE", "CmudictG2p", "default_data_dir", "get_builder", "load_split"]
+__all__ = [
+    "BUILDERS",
+    "DATA_DIR_VARIABLE",
+    "BabelDates",
+    "BabelDatesConfig",
+    "CmudictG2p",
+    "Num2wordsItn",
+    "Num2wordsItnConfig",
+    "default_data_dir",
+    "get_builder",
+    "load_split",
+]
