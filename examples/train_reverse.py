@@ -6,6 +6,7 @@ source position at each step: a clear view of source-target attention.
 
     python examples/train_reverse.py            # about two minutes on 2 CPU cores
     python examples/train_reverse.py --epochs 1 --examples 2000   # a quick smoke run
+    python examples/train_reverse.py --checkpoint-dir /tmp/reverse   # rerun after a crash to resume
 """
 
 import argparse
@@ -57,6 +58,12 @@ def main(argv=None):
     parser.add_argument("--vocabulary-size", type=int, default=20, help="including pad, start and end")
     parser.add_argument("--max-length", type=int, default=12, help="longest source sequence")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--validation-examples", type=int, default=1000, help="held-out examples")
+    parser.add_argument(
+        "--checkpoint-dir",
+        help="save the training state here after every epoch and resume from it when rerun "
+        "(training.ResumableCheckpoint); rerunning a finished run trains no further",
+    )
     parser.add_argument("--json", help="write the measured figures to this file")
     args = parser.parse_args(argv)
 
@@ -86,7 +93,8 @@ def main(argv=None):
         return training.teacher_forcing(sources, targets, start_id=START, end_id=END), sources, targets
 
     (train_inputs, train_labels), _, _ = arrays(args.examples, args.seed + 1)
-    (val_inputs, val_labels), val_sources, val_targets = arrays(1000, args.seed + 2)
+    (val_inputs, val_labels), val_sources, val_targets = arrays(args.validation_examples, args.seed + 2)
+    callbacks = [training.ResumableCheckpoint(args.checkpoint_dir)] if args.checkpoint_dir else []
 
     started = time.perf_counter()
     model.fit(
@@ -95,6 +103,7 @@ def main(argv=None):
         batch_size=args.batch_size,
         epochs=args.epochs,
         validation_data=(val_inputs, val_labels),
+        callbacks=callbacks,
         verbose=2,
     )
     train_seconds = time.perf_counter() - started

@@ -1,6 +1,8 @@
 """Training utilities: the paper's schedule and optimizer, the label-smoothed masked loss, masked accuracy,
-and teacher-forcing batches."""
+teacher-forcing batches, and a checkpoint callback that resumes interrupted training."""
 
+from keras_transformer.training.callbacks import ResumableCheckpoint
+from keras_transformer.training.distributed import is_chief, tf_config
 from keras_transformer.training.losses import MaskedSparseCrossEntropy
 from keras_transformer.training.metrics import MaskedAccuracy
 from keras_transformer.training.schedules import TransformerSchedule, paper_optimizer
@@ -9,7 +11,10 @@ from keras_transformer.training.teacher_forcing import teacher_forcing
 __all__ = [
     "MaskedAccuracy",
     "MaskedSparseCrossEntropy",
+    "ResumableCheckpoint",
     "TransformerSchedule",
+    "is_chief",
     "paper_optimizer",
     "teacher_forcing",
+    "tf_config",
 ]
