@@ -54,7 +54,10 @@ def drawing():
 
 def new_figure(width, height):
     """A `Figure` not registered with pyplot: no display, no global state, any backend."""
-    return Figure(figsize=(width, height), layout="constrained")
+    figure = Figure(figsize=(width, height), layout="constrained")
+    # Twice the default padding: descenders of the outermost labels were clipped with the default.
+    figure.get_layout_engine().set(w_pad=0.08, h_pad=0.08)
+    return figure
 
 
 def finish(figure, save_path, dpi=100):
@@ -72,10 +75,10 @@ def set_tick_labels(axes, column_labels, row_labels):
     long_labels = any(len(label) > 2 for label in column_labels)
     axes.set_xticks(range(len(column_labels)), column_labels, rotation=90 if long_labels else 0)
     axes.set_yticks(range(len(row_labels)), row_labels)
-    size = _label_size(max(len(column_labels), len(row_labels)))
-    for label in axes.get_xticklabels() + axes.get_yticklabels():
-        label.set_fontsize(size)
-        label.set_fontfamily(font_families())
+    for labels in (axes.get_xticklabels(), axes.get_yticklabels()):
+        for label in labels:
+            label.set_fontsize(_label_size(len(labels)))
+            label.set_fontfamily(font_families())
     axes.tick_params(length=0)
 
 
@@ -84,7 +87,7 @@ def _visible(label):
 
 
 def _label_size(count):
-    return 9 if count <= 16 else max(4, 9 - math.ceil((count - 16) / 8))
+    return 9 if count <= 30 else max(5, 9 - math.ceil((count - 30) / 10))
 
 
 def check_positive_int(name, value):

@@ -412,7 +412,11 @@ def plot_attention_weights(
     _figures.check_positive_int("columns", columns)
     grid_columns = min(panels, columns)
     grid_rows = -(-panels // grid_columns)
-    panel_width, panel_height = max(2.4, 0.3 * keys + 1.2), max(2.2, 0.3 * rows + 1.0)
+    # Room for the cells, then for the tick labels: about 0.08 inch a character.
+    row_label_width = 0.08 * max(len(label) for label in query_labels)
+    column_label_height = 0.08 * max(len(label) for label in key_labels) if max(map(len, key_labels)) > 2 else 0.2
+    panel_width = max(2.4, 0.3 * keys + 0.9 + row_label_width)
+    panel_height = max(2.2, 0.3 * rows + 0.9 + column_label_height)
     with _figures.drawing():
         figure = _figures.new_figure(
             grid_columns * panel_width + 1.2, grid_rows * panel_height + (0.4 if title else 0.0)
