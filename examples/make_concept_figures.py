@@ -71,18 +71,16 @@ def train_reverse_model(examples, epochs, max_length, seed):
 
 
 def load_zoo_model(name):
-    """`(model, source_tokenizer, target_tokenizer, history or None)` from `keras_transformer.zoo.load`."""
+    """`(model, source_tokenizer, target_tokenizer)` of zoo model `name` (`keras_transformer.zoo.load`)."""
     try:
         from keras_transformer import zoo
     except ImportError:
         sys.exit("keras_transformer.zoo is not available in this checkout: run without --zoo.")
-    entry = zoo.load(name)
-    if isinstance(entry, keras.Model):
-        return entry, None, None, None
-    if isinstance(entry, (tuple, list)):
-        return (*entry, None, None, None)[:4]
-    get = entry.get if isinstance(entry, dict) else lambda key: getattr(entry, key, None)
-    return get("model"), get("source_tokenizer"), get("target_tokenizer"), get("history")
+    try:
+        entry = zoo.load(name)
+    except ValueError as error:  # zoo.ZooError: unknown name, missing file, bad checksum
+        sys.exit(str(error))
+    return entry.model, entry.source_tokenizer, entry.target_tokenizer
 
 
 def most_focused_head(weights):
@@ -126,7 +124,7 @@ def make_figures(model, source, source_tokenizer, target_tokenizer, history, out
     if history is not None:
         save("transformer_vs_rnn", viz.plot_history, history)
     else:
-        print("no training history with this model: transformer_vs_rnn.png is left as it is")
+        print("no training history for this model: transformer_vs_rnn.png is left as it is")
     head = most_focused_head(maps.source_target_attention[last])
     save("source_target_attention", viz.plot_attention, maps, kind="source_target", layer=last, head=head)
     save("self_attention", viz.plot_attention, maps, kind="encoder_self", layer=0)
@@ -169,7 +167,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.zoo:
-        model, source_tokenizer, target_tokenizer, history = load_zoo_model(args.zoo)
+        model, source_tokenizer, target_tokenizer = load_zoo_model(args.zoo)
+        history = None  # a zoo folder keeps no training history
     else:
         model, source_tokenizer, history = train_reverse_model(args.examples, args.epochs, args.max_length, args.seed)
         target_tokenizer = source_tokenizer

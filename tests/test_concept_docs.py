@@ -3,6 +3,7 @@ snippet runs, every test, file, name and picture they point to exists."""
 
 import ast
 import importlib
+import importlib.util
 import json
 import os
 import pathlib
@@ -10,6 +11,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import types
 
 import pytest
 
@@ -34,6 +36,13 @@ RUNNER = textwrap.dedent(
     print(f"ran {len(blocks)} blocks")
     """
 )
+
+
+def load_figure_script():
+    spec = importlib.util.spec_from_file_location("make_concept_figures", ROOT / "examples" / "make_concept_figures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def python_blocks(text):
@@ -140,3 +149,36 @@ def test_both_guides_run_the_same_code():
         return [re.sub(r"\s*#.*", "", block) for _, block in python_blocks(read(guide))]
 
     assert code("concepts.md") == code("concepts.ja.md")
+
+
+def pictures_used():
+    return {pathlib.Path(image).name for image in re.findall(r"\]\(images/([\w-]+\.png)\)", read("concepts.md"))}
+
+
+def test_the_figure_script_writes_every_picture_the_guides_use(tmp_path):
+    script = load_figure_script()
+    arguments = ["--examples", "64", "--epochs", "1", "--max-length", "5", "--source", "abcde"]
+    written = script.main([*arguments, "--output-dir", str(tmp_path)])
+    assert {path.name for path in written} == pictures_used()
+    for path in written:
+        assert 1000 < path.stat().st_size < MAX_IMAGE_BYTES, path
+
+
+def test_the_figure_script_takes_a_zoo_model(tmp_path, monkeypatch):
+    script = load_figure_script()
+    tokenizer = script.Tokenizer(list(script.LETTERS))
+    config = script.keras_transformer.TransformerConfig.from_name(
+        "tiny", source_vocab_size=tokenizer.vocabulary_size, target_vocab_size=tokenizer.vocabulary_size, max_length=12
+    )
+    entry = types.SimpleNamespace(
+        model=script.keras_transformer.build_transformer(config), source_tokenizer=tokenizer, target_tokenizer=tokenizer
+    )
+    loaded = []
+    fake_zoo = types.ModuleType("keras_transformer.zoo")
+    fake_zoo.load = lambda name: loaded.append(name) or entry
+    monkeypatch.setitem(sys.modules, "keras_transformer.zoo", fake_zoo)
+    monkeypatch.setattr(script.keras_transformer, "zoo", fake_zoo, raising=False)
+    written = script.main(["--zoo", "g2p_en", "--source", "zoo", "--output-dir", str(tmp_path)])
+    assert loaded == ["g2p_en"]
+    # Everything but the training curves, which a zoo model does not keep.
+    assert {path.name for path in written} == pictures_used() - {"transformer_vs_rnn.png"}
