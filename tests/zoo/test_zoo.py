@@ -94,3 +94,18 @@ def test_cli_list_predict_and_errors(tiny_zoo):
     assert unknown.returncode == 2 and "Unknown zoo model" in unknown.stderr
     empty = run_cli("predict", "tiny_test", stdin="", env_zoo=root)
     assert empty.returncode == 2 and "empty" in empty.stderr
+
+
+def test_cli_plots_and_export(tiny_zoo, tmp_path):
+    root = tiny_zoo["dir"].parent
+    pe = run_cli("plot-pe", "--length", "16", "--d-model", "8", "--out", str(tmp_path / "pe.png"), env_zoo=root)
+    assert pe.returncode == 0, pe.stderr
+    assert (tmp_path / "pe.png").stat().st_size > 0
+    attention = run_cli("plot-attention", "tiny_test", "abc", "--out", str(tmp_path / "a.png"), env_zoo=root)
+    assert attention.returncode == 0, attention.stderr
+    assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
+    bad_head = run_cli("plot-attention", "tiny_test", "abc", "--head", "9", "--out", str(tmp_path / "b.png"), env_zoo=root)
+    assert bad_head.returncode == 2 and "head=9" in bad_head.stderr
+    exported = run_cli("export", "tiny_test", "--format", "tflite", "--out", str(tmp_path / "tfl"), env_zoo=root)
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout)["generator"].endswith("generator.tflite")
