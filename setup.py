@@ -32,6 +32,8 @@ setup(
         "data": DATA,
         # Runs the exported TFLite files (tf.lite.Interpreter is deprecated).
         "export": EXPORT,
+        # TensorBoard logs of the zoo's training scripts.
+        "train": ["tensorboard>=2.16"],
         # keras_transformer.viz and the plot commands.
         "plot": PLOT,
         # Peers measured side by side in benchmarks/.

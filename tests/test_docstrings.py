@@ -21,6 +21,8 @@ MODULES = [
     "keras_transformer.training.teacher_forcing",
     "keras_transformer.decoding.incremental",
     "keras_transformer.decoding.generate",
+    "keras_transformer.text.tokenizer",
+    "keras_transformer.evaluation",
 ]
 
 
