@@ -2,7 +2,11 @@
 teacher-forcing batches, and a checkpoint callback that resumes interrupted training."""
 
 from keras_transformer.training.callbacks import ResumableCheckpoint
-from keras_transformer.training.distributed import is_chief, tf_config
+from keras_transformer.training.distributed import (
+    is_chief,
+    prepare_distributed_fit,
+    tf_config,
+)
 from keras_transformer.training.losses import MaskedSparseCrossEntropy
 from keras_transformer.training.metrics import MaskedAccuracy
 from keras_transformer.training.schedules import TransformerSchedule, paper_optimizer
@@ -15,6 +19,7 @@ __all__ = [
     "TransformerSchedule",
     "is_chief",
     "paper_optimizer",
+    "prepare_distributed_fit",
     "teacher_forcing",
     "tf_config",
 ]

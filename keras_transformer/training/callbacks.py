@@ -146,9 +146,10 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         for entry in entries:
             problem = _verify(entry)
             if problem is None:
+                # h5py, Keras and TensorFlow raise many types for a damaged or mismatched file.
                 try:
                     model.load_weights(entry["path"])
-                except Exception as error:  # a damaged or mismatched file: try the next one
+                except Exception as error:  # noqa: BLE001 - try the next checkpoint
                     problem = f"{type(error).__name__}: {error}"
             if problem is None:
                 if failures:

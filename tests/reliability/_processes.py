@@ -21,17 +21,22 @@ def child_environment(**extra):
 
 
 class Child:
-    """A subprocess whose combined output goes to a log file; killed on exit from a `with` block."""
+    """A subprocess whose combined output goes to a log file. It leads a new process group, and leaving
+    the `with` block kills that group: the child and anything it started, nothing else.
 
-    def __init__(self, arguments, log_path, environment=None):
+    A failing child raises RuntimeError, not AssertionError, so that a test marked
+    `xfail(raises=AssertionError)` errors, rather than fails as expected, when its child fails."""
+
+    def __init__(self, arguments, log_path, environment=None, prefix=()):
         self.log_path = pathlib.Path(log_path)
-        self._log = open(self.log_path, "w")
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in __exit__, the child writes to it
         self.process = subprocess.Popen(
-            [sys.executable, *map(str, arguments)],
+            [*prefix, sys.executable, *map(str, arguments)],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=environment or child_environment(),
             cwd=ROOT,
+            start_new_session=True,
         )
 
     def output(self):
@@ -44,14 +49,17 @@ class Child:
             if condition():
                 return
             if self.process.poll() is not None:
-                raise AssertionError(f"child exited (rc={self.process.returncode}) before {what}:\n{self.tail()}")
+                raise RuntimeError(f"child exited (rc={self.process.returncode}) before {what}:\n{self.tail()}")
             time.sleep(0.05)
-        raise AssertionError(f"timed out after {timeout} s waiting for {what}:\n{self.tail()}")
+        raise RuntimeError(f"timed out after {timeout} s waiting for {what}:\n{self.tail()}")
 
     def kill(self):
-        """SIGKILL, the way a preempted or OOM-killed job dies: no handler, no cleanup."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+        """SIGKILL to the child's process group, the way a preempted or OOM-killed job dies: no handler,
+        no cleanup."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:  # the group is already gone
+            pass
         self.process.wait(timeout=30)
 
     def finish(self, timeout):
@@ -60,8 +68,9 @@ class Child:
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise AssertionError(f"child ran past {timeout} s:\n{self.tail()}") from None
-        assert self.process.returncode == 0, f"child failed (rc={self.process.returncode}):\n{self.tail()}"
+            raise RuntimeError(f"child ran past {timeout} s:\n{self.tail()}") from None
+        if self.process.returncode != 0:
+            raise RuntimeError(f"child failed (rc={self.process.returncode}):\n{self.tail()}")
         return self.output()
 
     def tail(self, lines=40):
@@ -71,7 +80,5 @@ class Child:
         return self
 
     def __exit__(self, *exc_info):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=30)
+        self.kill()
         self._log.close()

@@ -90,7 +90,9 @@ def main():
         checkpoint = PausingCheckpoint(args.directory, args.pause_in, args.pause_epoch)
     else:
         checkpoint = training.ResumableCheckpoint(args.directory)
-    history = model.fit(inputs, labels, batch_size=16, epochs=args.epochs, callbacks=[checkpoint, StepReporter()], verbose=2)
+    history = model.fit(
+        inputs, labels, batch_size=16, epochs=args.epochs, callbacks=[checkpoint, StepReporter()], verbose=2
+    )
     print(f"trained epochs {[epoch + 1 for epoch in history.epoch]}", flush=True)
 
 

@@ -5,6 +5,7 @@ import doctest
 import hashlib
 import json
 import os
+import pathlib
 import re
 import warnings
 
@@ -23,7 +24,7 @@ CHILD_TIMEOUT = 240  # seconds; a loaded 2-core machine needs about 40
 
 
 def epochs_started(output):
-    return [int(n) for n in re.findall(rf"^Epoch (\d+)/{EPOCHS}$", output, flags=re.M)]
+    return [int(n) for n in re.findall(rf"^Epoch (\d+)/{EPOCHS}$", output, flags=re.MULTILINE)]
 
 
 def epoch_losses(output):
@@ -45,7 +46,7 @@ def assert_intact(directory):
     entries = ResumableCheckpoint(directory).checkpoints()
     assert entries, f"no checkpoint in {directory}: {os.listdir(directory)}"
     for entry in entries:
-        data = open(entry["path"], "rb").read()
+        data = pathlib.Path(entry["path"]).read_bytes()
         assert len(data) == entry["bytes"], entry
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry
         with h5py.File(entry["path"], "r") as weights:
@@ -122,8 +123,9 @@ def test_kill_in_every_later_phase_of_a_save(tmp_path):
     assert os.path.exists(directory / "epoch-000002.weights.h5")
     assert [entry["epoch"] for entry in assert_intact(directory)] == [1]
     # Resume from 1, then die after committing epoch 4 but before deleting the oldest file.
-    with Child([WORKER, directory, "--epochs", EPOCHS, "--pause-in", "cleanup", "--pause-epoch", 4],
-               tmp_path / "second.log") as child:
+    with Child(
+        [WORKER, directory, "--epochs", EPOCHS, "--pause-in", "cleanup", "--pause-epoch", 4], tmp_path / "second.log"
+    ) as child:
         child.wait_until(lambda: os.path.exists(f"{directory}.cleanup-4"), CHILD_TIMEOUT, "the cleanup of epoch 4")
         child.kill()
         assert "resumed from epoch 1 " in child.output()
@@ -151,7 +153,7 @@ def test_reverse_example_resumes_after_sigkill(tmp_path):
     with Child(command, tmp_path / "second.log") as child:
         output = child.finish(2 * CHILD_TIMEOUT)
     assert f"resumed from epoch {saved['epoch']} " in output
-    assert re.findall(r"^Epoch (\d+)/5$", output, flags=re.M) == [str(n) for n in range(saved["epoch"] + 1, 6)]
+    assert re.findall(r"^Epoch (\d+)/5$", output, flags=re.MULTILINE) == [str(n) for n in range(saved["epoch"] + 1, 6)]
     assert ResumableCheckpoint(directory).latest()["epoch"] == 5
     assert '"validation_token_accuracy"' in output
 
@@ -178,7 +180,9 @@ def test_restore_brings_back_weights_optimizer_state_and_epoch(tmp_path):
     fresh = small_model()
     assert ResumableCheckpoint(tmp_path).restore(fresh) == 3
     assert int(fresh.optimizer.iterations) == 6
-    for saved, loaded in zip(trained.variables + trained.optimizer.variables, fresh.variables + fresh.optimizer.variables):
+    for saved, loaded in zip(
+        trained.variables + trained.optimizer.variables, fresh.variables + fresh.optimizer.variables
+    ):
         np.testing.assert_array_equal(np.asarray(saved), np.asarray(loaded))
     assert fresh._initial_epoch is None  # `restore` alone does not change how a later `fit` counts
 
@@ -187,6 +191,13 @@ def test_only_the_newest_checkpoints_are_kept(tmp_path):
     fit(small_model(), tmp_path, epochs=4, max_to_keep=2)
     assert sorted(os.listdir(tmp_path)) == ["checkpoint.json", "epoch-000003.weights.h5", "epoch-000004.weights.h5"]
     assert [entry["epoch"] for entry in ResumableCheckpoint(tmp_path).checkpoints()] == [4, 3]
+
+
+def test_a_process_that_does_not_write_leaves_the_folder_alone(tmp_path, capsys):
+    directory = tmp_path / "checkpoints"
+    history = fit(small_model(), directory, epochs=2, write=False)
+    assert history.epoch == [0, 1]
+    assert not directory.exists()
 
 
 def test_a_finished_run_trains_no_further(tmp_path):
@@ -234,10 +245,10 @@ def test_a_checkpoint_of_another_model_is_refused(tmp_path):
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (dict(directory=""), "`directory` must be a non-empty path. Received: directory=''"),
-        (dict(directory="x", max_to_keep=0), "`max_to_keep` must be an int >= 1. Received: max_to_keep=0"),
-        (dict(directory="x", write="yes"), "`write` must be None, True or False. Received: write='yes'"),
-        (dict(directory="x", verbose=2), "`verbose` must be 0 or 1. Received: verbose=2"),
+        ({"directory": ""}, "`directory` must be a non-empty path. Received: directory=''"),
+        ({"directory": "x", "max_to_keep": 0}, "`max_to_keep` must be an int >= 1. Received: max_to_keep=0"),
+        ({"directory": "x", "write": "yes"}, "`write` must be None, True or False. Received: write='yes'"),
+        ({"directory": "x", "verbose": 2}, "`verbose` must be 0 or 1. Received: verbose=2"),
     ],
 )
 def test_bad_arguments_are_named(arguments, message):

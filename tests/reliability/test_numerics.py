@@ -118,7 +118,10 @@ def test_fit_at_max_length_works_and_one_more_is_refused():
     model = build("float32", max_length=8)
     model.compile(optimizer="adam", loss=training.MaskedSparseCrossEntropy())
     rng = np.random.default_rng(0)
-    inputs = {"encoder_tokens": rng.integers(3, VOCABULARY, size=(4, 8)), "decoder_tokens": rng.integers(3, VOCABULARY, size=(4, 8))}
+    inputs = {
+        "encoder_tokens": rng.integers(3, VOCABULARY, size=(4, 8)),
+        "decoder_tokens": rng.integers(3, VOCABULARY, size=(4, 8)),
+    }
     history = model.fit(inputs, inputs["decoder_tokens"], epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
 
