@@ -36,7 +36,8 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     number of epochs. A run that already finished trains no further epochs.
 
     The data order of the resumed epochs is not the one an uninterrupted run would have seen
-    (`fit` reshuffles), so a resumed run is equivalent, not bit-identical.
+    (`fit` reshuffles), so a resumed run is equivalent, not bit-identical. The state of other
+    callbacks (an `EarlyStopping` patience counter, say) is not saved.
 
     Under `tf.distribute.MultiWorkerMirroredStrategy` every worker saves (reading variables may need
     all of them) but only the chief writes into `directory`; the others write to a private temporary

@@ -187,6 +187,21 @@ def test_restore_brings_back_weights_optimizer_state_and_epoch(tmp_path):
     assert fresh._initial_epoch is None  # `restore` alone does not change how a later `fit` counts
 
 
+def test_restore_brings_back_the_loss_scale_of_mixed_float16(tmp_path):
+    keras.config.set_dtype_policy("mixed_float16")  # conftest restores float32
+    trained = small_model()
+    assert isinstance(trained.optimizer, keras.optimizers.LossScaleOptimizer)
+    fit(trained, tmp_path, epochs=2)
+    trained.optimizer.dynamic_scale.assign(1024.0)  # a value no fresh optimizer starts with
+    callback = ResumableCheckpoint(tmp_path, verbose=0)
+    callback.set_model(trained)
+    callback.on_epoch_end(2)  # saves "3 epochs done"
+    fresh = small_model()
+    assert ResumableCheckpoint(tmp_path).restore(fresh) == 3
+    assert float(fresh.optimizer.dynamic_scale) == 1024.0
+    assert int(fresh.optimizer.iterations) == int(trained.optimizer.iterations) > 0
+
+
 def test_only_the_newest_checkpoints_are_kept(tmp_path):
     fit(small_model(), tmp_path, epochs=4, max_to_keep=2)
     assert sorted(os.listdir(tmp_path)) == ["checkpoint.json", "epoch-000003.weights.h5", "epoch-000004.weights.h5"]
