@@ -4,6 +4,23 @@ import keras
 from keras import ops
 
 
+def _global_count(count):
+    """The number of real tokens in the whole global batch.
+
+    Under a `tf.distribute` strategy each replica sees a slice of the batch and the replicas'
+    gradients are summed, so each replica must divide its own loss sum by the count over all
+    replicas: then the summed gradients are those of the global token mean, as on one device.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return count
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if not tf.distribute.has_strategy() or context is None or context.num_replicas_in_sync == 1:
+        return count
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, count)
+
+
 @keras.saving.register_keras_serializable(package="keras_transformer")
 class MaskedSparseCrossEntropy(keras.losses.Loss):
     """Token-level cross-entropy with label smoothing, averaged over non-padding labels only.
@@ -11,7 +28,8 @@ class MaskedSparseCrossEntropy(keras.losses.Loss):
     The smoothed target puts `1 - label_smoothing` on the true token plus `label_smoothing / V` on
     every token (the convention of `keras.losses.CategoricalCrossentropy(label_smoothing=...)`); the
     paper uses ε = 0.1. Labels equal to `padding_id` contribute nothing, and the mean divides by the
-    number of real tokens in the batch, so batches with more padding are not down-weighted.
+    number of real tokens in the batch, so batches with more padding are not down-weighted. Under a
+    `tf.distribute` strategy the count is that of the global batch (summed over replicas).
 
     Args:
         label_smoothing: ε in [0, 1).
@@ -53,7 +71,7 @@ class MaskedSparseCrossEntropy(keras.losses.Loss):
             uniform_nll = log_normalizer - ops.mean(y_pred, axis=-1)
             per_token = (1.0 - self.label_smoothing) * per_token + self.label_smoothing * uniform_nll
         weights = ops.cast(ops.not_equal(y_true, self.padding_id), "float32")
-        return ops.sum(per_token * weights) / ops.maximum(ops.sum(weights), 1.0)
+        return ops.sum(per_token * weights) / ops.maximum(_global_count(ops.sum(weights)), 1.0)
 
     def get_config(self):
         return {

@@ -24,18 +24,12 @@ from tests.reliability._processes import HERE, Child
 CHILD_TIMEOUT = 400  # seconds for a whole subprocess; the cluster kills its own workers after 240
 TOLERANCE = 2e-5  # float32 sums in another order; the 4 SGD steps move weights by up to 4e-2
 
-MASKED_LOSS_NOT_DISTRIBUTED = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="MaskedSparseCrossEntropy (reduction='sum', its own token mean) is not made for tf.distribute: the "
-    "replicas' gradients add up to num_replicas times the gradient, and each replica divides by its own token "
-    "count, not the global batch's (fix in training/losses.py: divide by the all-reduced token count)",
-)
 PLAIN_FIT_MIRRORED = pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
     reason="Keras 3.15 builds the compiled loss under a strategy from a replica-averaged first batch "
-    "(int32 ids become float64) and TransformerModel refuses float ids; prepare_distributed_fit works around it",
+    "(int32 ids become float64), which our layers refuse as token ids, so Keras cannot build the model; "
+    "prepare_distributed_fit works around it",
 )
 PLAIN_FIT_MULTI_WORKER = pytest.mark.xfail(
     strict=True,
@@ -95,7 +89,6 @@ def test_mirrored_strategy_matches_one_device(reference, mirrored):
     assert_same_training(reference[0] / "mirrored-keras_loss.weights.h5", reference, "keras_loss")
 
 
-@MASKED_LOSS_NOT_DISTRIBUTED
 def test_mirrored_strategy_with_the_masked_loss_matches_one_device(reference, mirrored):
     assert_same_training(reference[0] / "mirrored-masked_loss.weights.h5", reference, "masked_loss")
 
@@ -145,7 +138,6 @@ def test_multi_worker_strategy_matches_one_device(reference, cluster, index):
     assert_same_training(reference[0] / f"worker-{index}-keras_loss.weights.h5", reference, "keras_loss")
 
 
-@MASKED_LOSS_NOT_DISTRIBUTED
 @pytest.mark.parametrize("index", [0, 1])
 def test_multi_worker_strategy_with_the_masked_loss_matches_one_device(reference, cluster, index):
     assert_same_training(reference[0] / f"worker-{index}-masked_loss.weights.h5", reference, "masked_loss")
