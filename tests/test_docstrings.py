@@ -23,6 +23,8 @@ MODULES = [
     "keras_transformer.decoding.generate",
     "keras_transformer.text.tokenizer",
     "keras_transformer.evaluation",
+    "keras_transformer.training.callbacks",
+    "keras_transformer.training.distributed",
 ]
 
 
