@@ -37,7 +37,7 @@ def evaluate(directory, strategy, limit=None):
     return report
 
 
-def card(run, config, parameters, reports, train_command, limit):
+def card(run, config, parameters, reports, train_command, limit, train_note=""):
     metrics = json.loads((run / "metrics.json").read_text()) if (run / "metrics.json").exists() else {}
     history = (run / "history.csv").read_text().strip().splitlines()
     epochs = len(history) - 1
@@ -48,6 +48,8 @@ def card(run, config, parameters, reports, train_command, limit):
     )
     measured_on = f"the first {limit} words of the test split" if limit else "the whole test split"
     train_seconds = metrics.get("train_seconds") or metrics.get("training_seconds")
+    log = (run / "train.log").read_text() if (run / "train.log").exists() else ""
+    epoch_seconds = sum(float(line.split(": ")[1].split(" s")[0]) for line in log.splitlines() if line.startswith("epoch ") and " s (" in line)
     best = min(reports.values(), key=lambda r: r["measured"]["word_error_rate"])["measured"]
     val_losses = [float(line.split(",")[3]) for line in history[1:]]
     still_falling = len(val_losses) >= 2 and val_losses[-1] < val_losses[-2]
@@ -77,8 +79,8 @@ words, test 6,217 words. A prediction is right if it equals any listed pronuncia
 
 **Training.** `{train_command}` — {epochs} epochs, paper schedule (Adam 0.9/0.98/1e-9, warmup 1,500
 steps), label smoothing 0.1, bucketed batches of about 1,024 target tokens, XLA, best weights by
-validation loss; {f"{train_seconds:.0f} s of training" if train_seconds else "see the run log for timings"} on the
-2-core development machine while other jobs shared it. Packaged by `python examples/package_g2p.py`.
+validation loss; {f"{train_seconds:.0f} s of training" if train_seconds else f"{epoch_seconds:.0f} s for the {epochs} epochs (per-epoch times in the run log)"} on the
+2-core development machine while other jobs shared it. {train_note} Packaged by `python examples/package_g2p.py`.
 
 **Metrics** on {measured_on}, measured by `keras-transformer evaluate g2p_en --strategy STRATEGY`:
 
@@ -98,6 +100,7 @@ def main():
     parser.add_argument("run", help="the output directory of examples/train_g2p.py")
     parser.add_argument("--zoo-dir", default="saved_models/g2p_en")
     parser.add_argument("--train-command", default="python examples/train_g2p.py --time-budget-minutes 60")
+    parser.add_argument("--train-note", default="", help="a sentence on how the run ended, for the card")
     parser.add_argument("--limit", type=int, default=None, help="evaluate on the first N test words only")
     parser.add_argument("--beam-size", type=int, default=4)
     args = parser.parse_args()
@@ -131,7 +134,7 @@ def main():
         print(strategy, json.dumps(report))
     settings["card_metrics"] = {f"{s}_{k}": v for s, r in reports.items() for k, v in r["measured"].items()}
     (directory / "zoo.json").write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    text = card(run, config.to_dict(), model.count_params(), reports, args.train_command, args.limit)
+    text = card(run, config.to_dict(), model.count_params(), reports, args.train_command, args.limit, args.train_note)
     (directory / "card.md").write_text(text, encoding="utf-8")
     zoo.write_manifest(directory)
     print(text)
