@@ -602,7 +602,7 @@ class ZooTask:
         defaults: the script's option defaults (`add_training_arguments` dest names).
         describe_data: `describe_data(split_sizes)` returns the card's Markdown about the data, its
             licence and its split.
-        examples: a few source texts shown in the card with the model's outputs.
+        examples: a few `(source, expected target)` pairs shown in the card with the model's outputs.
         group_names: `{field: names}` for class-label group fields (ids -> names in the breakdown).
         oversample: `oversample(columns, index)` -> how many times training example `index` is used a
             pass (rare kinds can be repeated); None: once each.
@@ -787,12 +787,13 @@ def run_zoo_task(task, argv=None):
 
     builder = get_builder(task.dataset, data_dir=args.data_dir, config=task.dataset_config)
     split_sizes = {name: info.num_examples for name, info in builder.info.splits.items()}
-    shown = entry.predict(list(task.examples)) if task.examples else []
+    shown = entry.predict([source for source, _ in task.examples]) if task.examples else []
     metrics["total_seconds_before_packaging"] = round(time.monotonic() - started, 1)
     extra = {}
 
     def card_for(report):
-        return _card(task, args, argv, result, metrics, split_sizes, list(zip(task.examples, shown)), report, extra)
+        shown_rows = [(source, output, expected) for (source, expected), output in zip(task.examples, shown)]
+        return _card(task, args, argv, result, metrics, split_sizes, shown_rows, report, extra)
 
     captured = {}
     report = package(args.zoo_dir, task.name, result, source_tokenizer, target_tokenizer, settings, card_for,
@@ -833,7 +834,7 @@ def _previous_stages(args):
         "steps": sum(e["steps"] for e in earlier["epochs"]),
         "best_epoch": earlier["best_epoch"],
         "epochs_run": earlier["epochs_run"],
-        "validation_exact_match": earlier["validation"]["exact_match"],
+        "validation_exact_match": (earlier.get("validation") or {}).get("exact_match"),
     }
     return [*earlier.get("previous_stages", []), stage]
 
@@ -853,9 +854,9 @@ def _card(task, args, argv, result, metrics, split_sizes, shown, report, extra):
         "",
         f"{task.task}.",
         "",
-        "| input | output |",
-        "|---|---|",
-        *[f"| {source} | {output} |" for source, output in shown],
+        "| input | output | expected |",
+        "|---|---|---|",
+        *[f"| {source} | {output} | {expected}{'' if output == expected else ' (wrong)'} |" for source, output, expected in shown],
         "",
         "```bash",
         f"keras-transformer predict {task.name} \"{shown[0][0]}\"" if shown else f"keras-transformer predict {task.name} ...",
@@ -890,7 +891,8 @@ def _card(task, args, argv, result, metrics, split_sizes, shown, report, extra):
                 "goes on from the step reached). Earlier stages: "
                 + "; ".join(
                     f"{stage.get('steps', '?')} steps in {stage.get('train_seconds', 0) / 60:.1f} minutes of `fit`, "
-                    f"validation exact match {stage.get('validation_exact_match', float('nan')):.4f}"
+                    + (f"validation exact match {stage['validation_exact_match']:.4f}"
+                       if stage.get("validation_exact_match") is not None else "validation exact match not measured")
                     for stage in metrics["previous_stages"]
                 )
                 + f". Total `fit` time of all stages: "

@@ -65,12 +65,12 @@ TASK = recipe.ZooTask(
     },
     describe_data=describe_data,
     examples=(
-        "Friday, January 5, 2024",
-        "mercredi 27 septembre 2023",
-        "5. März 1961",
-        "2024年1月5日金曜日",
-        "12 de octubre de 1992",
-        "23.04.87",
+        ("Friday, January 5, 2024", "2024-01-05"),
+        ("mercredi 27 septembre 2023", "2023-09-27"),
+        ("5. März 1961", "1961-03-05"),
+        ("2024年1月5日金曜日", "2024-01-05"),
+        ("12 de octubre de 1992", "1992-10-12"),
+        ("23.04.87", "1987-04-23"),
     ),
     notes=(
         "English short dates (M/d/yy) and Spanish short dates (d/M/yy) are the same text when the day is "

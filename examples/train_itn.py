@@ -66,12 +66,12 @@ TASK = recipe.ZooTask(
     },
     describe_data=describe_data,
     examples=(
-        "two thousand and twenty-four",
-        "forty-two thousand, one hundred and seventh",
-        "nineteen ninety-nine",
-        "八万六千五百二十七",
-        "二十一番目",
-        "平成十一年",
+        ("two thousand and twenty-four", "2024"),
+        ("forty-two thousand, one hundred and seventh", "42107th"),
+        ("nineteen ninety-nine", "1999"),
+        ("八万六千五百二十七", "86527"),
+        ("二十一番目", "21番目"),
+        ("平成十一年", "1999年"),
     ),
     notes=(
         "Numbers above 99,999, negative numbers, decimals and fractions are outside the training data; "

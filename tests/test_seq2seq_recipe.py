@@ -90,7 +90,7 @@ def test_zoo_recipe_end_to_end_on_a_tiny_budget(recipe, tmp_path, monkeypatch):
         ambiguous_inputs=True,
         defaults={"size": "tiny", "max_length": 48, "batch_tokens": 512, "warmup_steps": 10},
         describe_data=lambda sizes: f"small config: {sizes}",
-        examples=("twenty-one", "二十一"),
+        examples=(("twenty-one", "21"), ("二十一", "21")),
         notes="none",
     )
     zoo_dir = tmp_path / "zoo" / "recipe_smoke"
