@@ -1,91 +1,45 @@
-"""Regenerate every picture of the concept guides (docs/concepts.md, docs/concepts.ja.md) from a model.
+"""Regenerate every picture of the concept guides (docs/concepts.md, docs/concepts.ja.md) from a zoo model.
 
-By default a small Transformer is trained here, in a few minutes on 2 CPU cores, to reverse words of
-letters (the task of examples/train_reverse.py, spelled with a character tokenizer so the axes show
-letters). Reversing sends the first output to the last input, so its source-target attention is an
-easy pattern to read. With `--zoo NAME` a pretrained model from `keras_transformer.zoo` is used
-instead (once the zoo has one).
+The pictures come from `g2p_en`, the zoo's English grapheme-to-phoneme model (CMUdict; 3 encoder and
+3 decoder layers, 4 heads, d_model 128), reading one word: its letters are the source, its ARPAbet
+phonemes the target, so every attention map has readable tokens on both axes. The training curves come
+from the `history.csv` its zoo folder keeps. Two pictures (query/key/value and the scaling of the
+scores) use small hand-made inputs instead, to show one idea without a model around it.
 
-    python examples/make_concept_figures.py                          # train, then write docs/images/*.png
-    python examples/make_concept_figures.py --zoo g2p_en --source transformer
+    python examples/make_concept_figures.py                        # g2p_en on "transformer" -> docs/images/*.png
+    python examples/make_concept_figures.py --zoo itn_numbers --source "forty-two" --output-dir /tmp/figures
 """
 
 import argparse
 import pathlib
-import string
 import sys
-import time
 
-import keras
 import numpy as np
 
-import keras_transformer
-from keras_transformer import layers, training, viz
-from keras_transformer.text import Tokenizer
+from keras_transformer import layers, viz, zoo
 
 IMAGES = pathlib.Path(__file__).resolve().parents[1] / "docs" / "images"
-LETTERS = string.ascii_lowercase
-
-
-def train_reverse_model(examples, epochs, max_length, seed):
-    """A 2+2-layer, 4-head model fitted to reverse words of 3 to `max_length` letters.
-
-    Returns `(model, tokenizer, history)`; the tokenizer serves as source and target tokenizer.
-    """
-    keras.utils.set_random_seed(seed)
-    tokenizer = Tokenizer(list(LETTERS))
-    rng = np.random.default_rng(seed)
-    first_letter = tokenizer.vocabulary_size - len(LETTERS)
-
-    def words(count):
-        lengths = rng.integers(3, max_length + 1, size=count)
-        return [rng.integers(first_letter, tokenizer.vocabulary_size, size=n).tolist() for n in lengths]
-
-    config = keras_transformer.TransformerConfig.from_name(
-        "tiny",
-        source_vocab_size=tokenizer.vocabulary_size,
-        target_vocab_size=tokenizer.vocabulary_size,
-        d_model=64,
-        num_heads=4,
-        d_ff=128,
-        num_encoder_layers=2,
-        num_decoder_layers=2,
-        dropout=0.0,
-        max_length=max_length + 2,  # the start id, the word, the end id
-        share_embeddings=True,
-    )
-    model = keras_transformer.build_transformer(config)
-    model.compile(
-        optimizer=training.paper_optimizer(config.d_model, warmup_steps=400),
-        loss=training.MaskedSparseCrossEntropy(label_smoothing=0.1),
-        metrics=[training.MaskedAccuracy(name="accuracy")],
-    )
-    ids = dict(start_id=tokenizer.start_id, end_id=tokenizer.end_id)
-    train_sources, validation_sources = words(examples), words(500)
-    train = training.teacher_forcing(train_sources, [w[::-1] for w in train_sources], **ids)
-    validation = training.teacher_forcing(validation_sources, [w[::-1] for w in validation_sources], **ids)
-    started = time.perf_counter()
-    history = model.fit(*train, batch_size=64, epochs=epochs, validation_data=validation, verbose=2)
-    print(f"trained in {time.perf_counter() - started:.0f} s")
-    return model, tokenizer, history
 
 
 def load_zoo_model(name):
-    """`(model, source_tokenizer, target_tokenizer)` of zoo model `name` (`keras_transformer.zoo.load`)."""
+    """`zoo.load(name)`, or exit with its message (unknown name, missing file, bad checksum)."""
     try:
-        from keras_transformer import zoo
-    except ImportError:
-        sys.exit("keras_transformer.zoo is not available in this checkout: run without --zoo.")
-    try:
-        entry = zoo.load(name)
-    except ValueError as error:  # zoo.ZooError: unknown name, missing file, bad checksum
+        return zoo.load(name)
+    except zoo.ZooError as error:
         sys.exit(str(error))
-    return entry.model, entry.source_tokenizer, entry.target_tokenizer
 
 
 def most_focused_head(weights):
     """The head whose query rows put the most weight on a single key, from `(H, T, S)` weights."""
     return int(weights.max(axis=-1).mean(axis=-1).argmax())
+
+
+def least_diagonal_layer(weights):
+    """The layer whose heads put the least weight on the query's own position, from `(N, H, S, S)`
+    self-attention weights: where tokens look most at other tokens (the interesting picture)."""
+    weights = np.asarray(weights)
+    on_self = np.diagonal(weights, axis1=-2, axis2=-1).mean(axis=(-2, -1))  # (N,)
+    return int(on_self.argmin())
 
 
 def toy_query_key_value():
@@ -124,10 +78,10 @@ def make_figures(model, source, source_tokenizer, target_tokenizer, history, out
     if history is not None:
         save("transformer_vs_rnn", viz.plot_history, history)
     else:
-        print("no training history for this model: transformer_vs_rnn.png is left as it is")
+        print(f"the zoo folder has no history.csv: {output_dir / 'transformer_vs_rnn.png'} is not written")
     head = most_focused_head(maps.source_target_attention[last])
     save("source_target_attention", viz.plot_attention, maps, kind="source_target", layer=last, head=head)
-    save("self_attention", viz.plot_attention, maps, kind="encoder_self", layer=0)
+    save("self_attention", viz.plot_attention, maps, kind="encoder_self", layer=least_diagonal_layer(maps.encoder_self_attention))
     save("encoder_decoder", viz.plot_attention_overview, maps, layer=last)
     save("masked_self_attention", viz.plot_attention, maps, kind="decoder_masked_self", layer=last)
     weights, _ = toy_query_key_value()
@@ -157,22 +111,15 @@ def make_figures(model, source, source_tokenizer, target_tokenizer, history, out
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--zoo", help="use this zoo model instead of training one (keras_transformer.zoo.load)")
-    parser.add_argument("--source", default="attention", help="the example the attention pictures show")
-    parser.add_argument("--examples", type=int, default=16000, help="training words (without --zoo)")
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--max-length", type=int, default=10, help="longest training word")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--zoo", default="g2p_en", help="the zoo model (default: %(default)s)")
+    parser.add_argument("--source", default="transformer", help="the input the attention pictures show")
     parser.add_argument("--output-dir", type=pathlib.Path, default=IMAGES)
     args = parser.parse_args(argv)
 
-    if args.zoo:
-        model, source_tokenizer, target_tokenizer = load_zoo_model(args.zoo)
-        history = None  # a zoo folder keeps no training history
-    else:
-        model, source_tokenizer, history = train_reverse_model(args.examples, args.epochs, args.max_length, args.seed)
-        target_tokenizer = source_tokenizer
-    written = make_figures(model, args.source, source_tokenizer, target_tokenizer, history, args.output_dir)
+    entry = load_zoo_model(args.zoo)
+    written = make_figures(
+        entry.model, args.source, entry.source_tokenizer, entry.target_tokenizer, entry.history, args.output_dir
+    )
     for path in written:
         print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
     return written

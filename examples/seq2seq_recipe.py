@@ -568,7 +568,8 @@ def package(zoo_dir, name, result, source_tokenizer, target_tokenizer, settings,
         The evaluate report.
     """
     zoo_dir = pathlib.Path(zoo_dir)
-    zoo.save(zoo_dir, result.model, result.config, source_tokenizer, target_tokenizer, settings, card_for(None))
+    zoo.save(zoo_dir, result.model, result.config, source_tokenizer, target_tokenizer, settings, card_for(None),
+             history=result.history)  # this stage's curves (an `--initial-weights` run: its own epochs only)
     report = evaluate_zoo_folder(zoo_dir, split=split, captured=captured)
     print("keras-transformer evaluate " + name + ": " + json.dumps(report), flush=True)
     settings = dict(settings, card_metrics=dict(report["measured"]))

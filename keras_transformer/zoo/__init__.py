@@ -2,11 +2,13 @@
 
 A zoo folder holds `config.json` (the `TransformerConfig`), `zoo.json` (task, dataset, decoding and
 evaluation settings), `source_vocabulary.json` / `target_vocabulary.json` (the tokenizers),
-`model.weights.h5`, `card.md` and `manifest.sha256` (the sha256 of every other file, in
+`model.weights.h5`, `card.md`, optionally `history.csv` (the per-epoch `fit` history of the training
+run, so its curves can be drawn) and `manifest.sha256` (the sha256 of every other file, in
 `sha256sum` format). `load` checks the manifest before reading anything else, and reads weights
 only from the Keras weights file: no pickle, no code.
 """
 
+import csv
 import dataclasses
 import hashlib
 import json
@@ -24,6 +26,7 @@ from keras_transformer.text import Tokenizer
 ZOO_VARIABLE = "KERAS_TRANSFORMER_ZOO"
 MANIFEST = "manifest.sha256"
 FILES = ("config.json", "zoo.json", "source_vocabulary.json", "target_vocabulary.json", "model.weights.h5", "card.md")
+OPTIONAL_FILES = ("history.csv",)  # in the manifest when present; once listed, checked like the others
 
 
 class ZooError(ValueError):
@@ -70,9 +73,10 @@ def _sha256(path):
 
 
 def write_manifest(directory):
-    """Write `manifest.sha256` for every required file in `directory`."""
+    """Write `manifest.sha256` for every required file in `directory` and each optional one present."""
     directory = pathlib.Path(directory)
-    lines = [f"{_sha256(directory / name)}  {name}" for name in FILES]
+    names = [*FILES, *(name for name in OPTIONAL_FILES if (directory / name).is_file())]
+    lines = [f"{_sha256(directory / name)}  {name}" for name in names]
     (directory / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -87,7 +91,7 @@ def verify_manifest(directory):
         if line.strip():
             digest, _, name = line.partition("  ")
             expected[name.strip()] = digest.strip()
-    for name in FILES:
+    for name in [*FILES, *(name for name in OPTIONAL_FILES if name in expected)]:
         path = directory / name
         if name not in expected:
             raise ZooError(f"{manifest} does not list {name}.")
@@ -116,6 +120,19 @@ class ZooModel:
     target_tokenizer: Tokenizer
     settings: dict
     card: str
+
+    @property
+    def history(self):
+        """The training run's per-epoch `fit` history, `{name: [value per epoch]}` (what
+        `keras.callbacks.History.history` holds, e.g. for `viz.plot_history`), or None when the zoo
+        folder has no `history.csv`."""
+        path = self.path / "history.csv"
+        if not path.is_file():
+            return None
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        names = [name for name in (rows[0] if rows else {}) if name != "epoch"]
+        return {name: [float(row[name]) for row in rows] for name in names}
 
     def encode_texts(self, texts):
         """Texts -> `(B, S)` int32 ids, truncated to the model's `max_length` (at least one column)."""
@@ -196,8 +213,9 @@ def load(name):
     )
 
 
-def save(directory, model, config, source_tokenizer, target_tokenizer, settings, card):
-    """Write a zoo folder (weights, config, tokenizers, settings, card) and its manifest."""
+def save(directory, model, config, source_tokenizer, target_tokenizer, settings, card, history=None):
+    """Write a zoo folder (weights, config, tokenizers, settings, card, optionally the `fit` history
+    as `history.csv`: a `{name: [value per epoch]}` dict) and its manifest."""
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "config.json").write_text(config.to_json() + "\n", encoding="utf-8")
@@ -206,8 +224,25 @@ def save(directory, model, config, source_tokenizer, target_tokenizer, settings,
     target_tokenizer.save(str(directory / "target_vocabulary.json"))
     model.save_weights(str(directory / "model.weights.h5"))
     (directory / "card.md").write_text(card, encoding="utf-8")
+    if history is not None:
+        write_history(directory / "history.csv", history)
     write_manifest(directory)
     return directory
 
 
-__all__ = ["ZooError", "ZooModel", "list_models", "load", "model_dir", "save", "verify_manifest", "write_manifest", "zoo_dirs"]
+def write_history(path, history):
+    """Write a `{name: [value per epoch]}` `fit` history as CSV (an `epoch` column first, from 0, like
+    `keras.callbacks.CSVLogger`)."""
+    logs = getattr(history, "history", history)
+    lengths = {len(values) for values in logs.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"every `history` entry must have one value per epoch. Received lengths: {sorted(lengths)}")
+    names = list(logs)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["epoch", *names])
+        for epoch in range(lengths.pop()):
+            writer.writerow([epoch, *(repr(float(logs[name][epoch])) for name in names)])
+
+
+__all__ = ["ZooError", "ZooModel", "list_models", "load", "model_dir", "save", "verify_manifest", "write_history", "write_manifest", "zoo_dirs"]

@@ -54,6 +54,26 @@ def test_missing_file_and_unknown_name(tiny_zoo):
         zoo.load("nope")
 
 
+def test_training_history_round_trips_and_is_checksummed(tiny_zoo, tmp_path):
+    assert zoo.load("tiny_test").history is None  # saved without one
+    history = {"loss": [2.5, 1.25, 0.75], "val_loss": [2.0, 1.5, 1.0], "masked_accuracy": [0.1, 0.5, 0.9]}
+    folder = tiny_zoo["dir"]
+    zoo.save(folder, tiny_zoo["model"], zoo.load("tiny_test").config, tiny_zoo["source"], tiny_zoo["target"],
+             {"task": "test task"}, "# card\n", history=history)
+    assert "history.csv" in (folder / "manifest.sha256").read_text()
+    assert (folder / "history.csv").read_text().splitlines()[0] == "epoch,loss,val_loss,masked_accuracy"
+    assert zoo.load("tiny_test").history == history
+    # Once listed in the manifest, the history is checked like every other file.
+    (folder / "history.csv").write_text("epoch,loss\n0,0.1\n")
+    with pytest.raises(zoo.ZooError, match="history.csv fails its checksum"):
+        zoo.load("tiny_test")
+    (folder / "history.csv").unlink()
+    with pytest.raises(zoo.ZooError, match="history.csv is missing"):
+        zoo.load("tiny_test")
+    with pytest.raises(ValueError, match="one value per epoch"):
+        zoo.write_history(tmp_path / "bad.csv", {"loss": [1.0, 2.0], "val_loss": [1.0]})
+
+
 def test_predict_refuses_bad_input(tiny_zoo):
     entry = zoo.load("tiny_test")
     with pytest.raises(TypeError, match="not one string"):
