@@ -24,6 +24,7 @@ import numpy as np
 
 V, D, H, F, LAYERS, BATCH, LENGTH = 8000, 256, 8, 1024, 3, 32, 64
 WARMUP, STEPS = 3, 12
+SCALING_STEPS = 5
 
 
 def training_flops(batch, source, target, d_model, d_ff, layers, vocabulary):
@@ -69,6 +70,7 @@ def run_keras(builder, length, batch, jit_compile, config):
     model, loss = builder(length, config)
     model.compile(optimizer=keras.optimizers.Adam(1e-4), loss=loss, jit_compile=jit_compile)
     source, decoder_in, labels = synthetic_batches(WARMUP + STEPS, batch, length, config["V"])
+    print(json.dumps({"parameters": model.count_params()}), flush=True)
     timer = StepTimer()
     model.fit(
         {"encoder_tokens": source, "decoder_tokens": decoder_in},
@@ -86,11 +88,13 @@ def build_ours(length, config):
     import keras_transformer
     from keras_transformer.training import MaskedSparseCrossEntropy
 
+    shared = config.get("shared", False)  # the paper's layout: one embedding matrix, also the output
     model = keras_transformer.build_transformer(
         keras_transformer.TransformerConfig(
             source_vocab_size=config["V"], target_vocab_size=config["V"], d_model=config["D"],
             num_heads=config["H"], d_ff=config["F"], num_encoder_layers=config["layers"],
-            num_decoder_layers=config["layers"], dropout=0.0, max_length=max(length, 64), tie_output=False,
+            num_decoder_layers=config["layers"], dropout=0.0, max_length=max(length, 64),
+            share_embeddings=shared, tie_output=shared,
         )
     )
     return model, MaskedSparseCrossEntropy(label_smoothing=0.0)
@@ -213,6 +217,8 @@ RUNNERS = {
 
 def child(name, length, batch, config):
     """Runs in a subprocess: time one framework and print a JSON line with its step times and peak RSS."""
+    global WARMUP, STEPS
+    WARMUP, STEPS = config.pop("warmup", WARMUP), config.pop("steps", STEPS)
     times = RUNNERS[name](length, batch, config)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"times": times, "peak_rss_mib": peak_mib}))
@@ -221,13 +227,18 @@ def child(name, length, batch, config):
 def measure(name, length=LENGTH, batch=BATCH, config=None):
     config = config or {"V": V, "D": D, "H": H, "F": F, "layers": LAYERS}
     command = [sys.executable, __file__, "--child", name, "--length", str(length), "--batch", str(batch), "--config", json.dumps(config)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)
     if result.returncode != 0:
         return {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit {result.returncode}"}
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    lines = [json.loads(line) for line in result.stdout.strip().splitlines() if line.startswith("{")]
+    report = lines[-1]
+    parameters = next((line["parameters"] for line in lines if "parameters" in line), None)
     step = statistics.median(report["times"])
     flops = training_flops(batch, length, length, config["D"], config["F"], config["layers"], config["V"])
-    return {"step_seconds": step, "tokens_per_second": batch * length / step, "gflops": flops / step / 1e9, "peak_rss_mib": report["peak_rss_mib"]}
+    return {
+        "step_seconds": step, "tokens_per_second": batch * length / step, "gflops": flops / step / 1e9,
+        "peak_rss_mib": report["peak_rss_mib"], "parameters": parameters,
+    }
 
 
 def main():
@@ -276,18 +287,38 @@ def main():
             f"{ratio(r['tokens_per_second'], hub_rate)} | {r['gflops']:.0f} | {100 * r['gflops'] / peak:.0f}% | {r['peak_rss_mib']:.0f} |"
         )
     if args.scaling:
+        # Fewer steps than the head-to-head table: base at length 512 takes many seconds a step.
+        few = {"warmup": 2, "steps": SCALING_STEPS}
         sizes = {
             "tiny": {"V": V, "D": 32, "H": 2, "F": 64, "layers": 1},
             "small": {"V": V, "D": 256, "H": 4, "F": 1024, "layers": 3},
             "base": {"V": V, "D": 512, "H": 8, "F": 2048, "layers": 6},
         }
-        lines += ["", "### Scaling (ours, default compile, batch 32)", "", "| size | length | target tokens/s | peak RSS MiB |", "|---|---|---|---|"]
+        lines += [
+            "",
+            f"### Scaling (ours, default compile, batch 32; median of {SCALING_STEPS} steps after 2 warm-up steps)",
+            "",
+            "`python benchmarks/train_throughput.py --scaling`. Sizes as `TransformerConfig.from_name` "
+            f"(tiny: D 32, 1+1 layers; small: D 256, 3+3; base: D 512, 6+6), V={V}, untied output.",
+            "",
+            "| size | length | target tokens/s | peak RSS MiB |",
+            "|---|---|---|---|",
+        ]
         for size, config in sizes.items():
             for length in (32, 64, 128, 256, 512):
-                r = measure("ours", length=length, config=config)
-                cell = f"error: {r['error'][:60]}" if "error" in r else f"{r['tokens_per_second']:.0f} | {r['peak_rss_mib']:.0f}"
+                r = measure("ours", length=length, config={**config, **few})
+                cell = f"error: {r['error'][:60]} |" if "error" in r else f"{r['tokens_per_second']:.0f} | {r['peak_rss_mib']:.0f}"
                 lines.append(f"| {size} | {length} | {cell} |")
                 print(size, length, r, flush=True)
+        paper = {"V": 37000, "D": 512, "H": 8, "F": 2048, "layers": 6, "shared": True, **few}
+        r = measure("ours", length=128, config=paper)
+        lines += ["", (
+            f"The paper's `base` (V=37,000 shared source/target vocabulary, tied output, "
+            f"{r.get('parameters') or 0:,} parameters) at batch 32 x length 128: "
+            + (f"error: {r['error']}" if "error" in r else
+               f"peak RSS {r['peak_rss_mib'] / 1024:.2f} GiB (limit 8 GiB), {r['tokens_per_second']:.0f} target tokens/s.")
+        )]
+        print("paper base", r, flush=True)
     markdown = "\n".join(lines)
     print(markdown)
     if not args.no_write:
