@@ -1,7 +1,7 @@
 """Export parity on a trained zoo model: Keras greedy, SavedModel greedy, TFLite fp32 and int8 generators on
 the same inputs; token agreement and file sizes.
 
-    python benchmarks/export_parity.py g2p_en --count 500     # writes the "export" section of BENCHMARKS.md
+    python benchmarks/export_parity.py g2p_en --count 2000    # writes the "export" section of BENCHMARKS.md
 
 Inputs are the first `--count` words of the model's test split (or `--texts` given on the command line).
 """
@@ -91,8 +91,8 @@ def main():
         f"| SavedModel `serving_default` (text in, text out) | {100 * np.mean([a == b for a, b in zip(saved_texts, keras_texts)]):.2f}% (texts) | |",
         "",
         f"Sizes: generator fp32 {sizes['tflite'] / 1e6:.1f} MB, int8 {sizes['tflite_int8'] / 1e6:.1f} MB "
-        f"({100 * sizes['tflite_int8'] / sizes['tflite']:.0f}%); forward fp32 {forward_sizes['tflite'] / 1e6:.1f} MB, "
-        f"int8 {forward_sizes['tflite_int8'] / 1e6:.1f} MB ({100 * forward_sizes['tflite_int8'] / forward_sizes['tflite']:.0f}%).",
+        f"({100 * sizes['tflite_int8'] / sizes['tflite']:.1f}%); forward fp32 {forward_sizes['tflite'] / 1e6:.1f} MB, "
+        f"int8 {forward_sizes['tflite_int8'] / 1e6:.1f} MB ({100 * forward_sizes['tflite_int8'] / forward_sizes['tflite']:.1f}%).",
     ]
     markdown = "\n".join(lines)
     print(markdown)

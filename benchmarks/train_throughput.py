@@ -192,6 +192,18 @@ def run_torch(length, batch, config):
     return times[WARMUP:]
 
 
+def _bfloat16(builder):
+    """`builder` under the mixed_bfloat16 policy (bfloat16 compute, float32 variables)."""
+
+    def build(length, config):
+        import keras
+
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        return builder(length, config)
+
+    return build
+
+
 def matmul_peak_gflops(size=2048, repeats=10):
     import tensorflow as tf
 
@@ -209,6 +221,7 @@ def matmul_peak_gflops(size=2048, repeats=10):
 RUNNERS = {
     "ours": lambda length, batch, config: run_keras(build_ours, length, batch, False, config),
     "ours, jit_compile": lambda length, batch, config: run_keras(build_ours, length, batch, True, config),
+    "ours, mixed_bfloat16": lambda length, batch, config: run_keras(_bfloat16(build_ours), length, batch, False, config),
     "keras-hub": lambda length, batch, config: run_keras(build_keras_hub, length, batch, False, config),
     "keras MHA (tutorial style)": lambda length, batch, config: run_keras(build_keras_mha_tutorial, length, batch, False, config),
     "torch.nn.Transformer": lambda length, batch, config: run_torch(length, batch, config),
