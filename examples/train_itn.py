@@ -13,7 +13,8 @@ test split with `keras-transformer evaluate itn_numbers` and writes the numbers 
 
 Years are rare in the data (about 1,000 a language against 90,000 cardinals and 90,000 ordinals)
 and Japanese years need the era's first year (平成 = 1989), so the training pass repeats every year
-example `--year-repeats` times.
+example `YEAR_REPEATS` times; numbers below 1,000 (1% of the data, and what people write most) are
+repeated `SMALL_REPEATS` times.
 """
 
 import pathlib
@@ -26,6 +27,15 @@ import seq2seq_recipe as recipe  # noqa: E402
 KINDS = ("cardinal", "ordinal", "year")
 YEAR = KINDS.index("year")
 YEAR_REPEATS = 8
+SMALL_REPEATS = 16  # numbers below 1,000: 1% of the data, and the ones people type most
+
+
+def repeats(columns, index):
+    """How many times training example `index` is used a pass: rare kinds and short numbers more."""
+    if columns["kind"][index] == YEAR:
+        return YEAR_REPEATS
+    digits = "".join(c for c in columns["digits"][index] if c.isdigit())
+    return SMALL_REPEATS if int(digits) < 1000 else 1
 
 
 def describe_data(sizes):
@@ -37,7 +47,8 @@ def describe_data(sizes):
         "e.g. 平成十一年 -> 1999年). "
         f"Split BY NUMBER (crc32 of the number): train {sizes['train']:,}, validation {sizes['validation']:,}, "
         f"test {sizes['test']:,} examples; every wording of a number (language, kind) is in one split, so the "
-        f"test numbers were never seen. Each year example is repeated {YEAR_REPEATS} times in a training pass."
+        f"test numbers were never seen. Each year example is repeated {YEAR_REPEATS} times in a training pass, "
+        f"and each cardinal or ordinal below 1,000 {SMALL_REPEATS} times (they are 1% of the data)."
     )
 
 
@@ -51,7 +62,7 @@ TASK = recipe.ZooTask(
     target_field="digits",
     group_fields=("language", "kind"),
     group_names={"kind": dict(enumerate(KINDS))},
-    oversample=lambda columns, index: YEAR_REPEATS if columns["kind"][index] == YEAR else 1,
+    oversample=repeats,
     defaults={
         "size": "compact",
         "num_layers": 2,

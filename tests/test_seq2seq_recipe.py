@@ -68,6 +68,18 @@ def test_g2p_script_keeps_its_command_line():
     assert g2p.bucket_boundaries(64) == [7, 9, 11, 14, 18, 30, 65]
 
 
+def test_itn_script_repeats_years_and_numbers_below_a_thousand():
+    itn = load_example("train_itn")
+    year, cardinal, ordinal = (itn.KINDS.index(k) for k in ("year", "cardinal", "ordinal"))
+    columns = {
+        "kind": [year, cardinal, cardinal, ordinal, ordinal, cardinal, ordinal],
+        "digits": ["1999年", "8", "999", "21番目", "1000th", "42107", "0th"],
+    }
+    got = [itn.repeats(columns, index) for index in range(len(columns["kind"]))]
+    small, once = itn.SMALL_REPEATS, 1
+    assert got == [itn.YEAR_REPEATS, small, small, small, once, once, small]
+
+
 @pytest.mark.slow  # about 1-2 minutes on 2 shared CPU cores
 def test_zoo_recipe_end_to_end_on_a_tiny_budget(recipe, tmp_path, monkeypatch):
     """Train a tiny model for a few steps on the small num2words config, continue it in a second stage
