@@ -28,6 +28,8 @@ KINDS = ("cardinal", "ordinal", "year")
 YEAR = KINDS.index("year")
 YEAR_REPEATS = 8
 SMALL_REPEATS = 16  # numbers below 1,000: 1% of the data, and the ones people type most
+# One- and two-digit numbers are rarer still (0.01% and 0.09%) and the most typed of all.
+SHORT_REPEATS = {10: 128, 100: 32}
 
 
 def repeats(columns, index):
@@ -35,7 +37,11 @@ def repeats(columns, index):
     if columns["kind"][index] == YEAR:
         return YEAR_REPEATS
     digits = "".join(c for c in columns["digits"][index] if c.isdigit())
-    return SMALL_REPEATS if int(digits) < 1000 else 1
+    number = int(digits)
+    for below, count in sorted(SHORT_REPEATS.items()):
+        if number < below:
+            return count
+    return SMALL_REPEATS if number < 1000 else 1
 
 
 def describe_data(sizes):
@@ -48,7 +54,8 @@ def describe_data(sizes):
         f"Split BY NUMBER (crc32 of the number): train {sizes['train']:,}, validation {sizes['validation']:,}, "
         f"test {sizes['test']:,} examples; every wording of a number (language, kind) is in one split, so the "
         f"test numbers were never seen. Each year example is repeated {YEAR_REPEATS} times in a training pass, "
-        f"and each cardinal or ordinal below 1,000 {SMALL_REPEATS} times (they are 1% of the data)."
+        f"and each cardinal or ordinal below 1,000 {SMALL_REPEATS} times (they are 1% of the data), below 100 "
+        f"{SHORT_REPEATS[100]} times and below 10 {SHORT_REPEATS[10]} times."
     )
 
 

@@ -76,8 +76,8 @@ def test_itn_script_repeats_years_and_numbers_below_a_thousand():
         "digits": ["1999年", "8", "999", "21番目", "1000th", "42107", "0th"],
     }
     got = [itn.repeats(columns, index) for index in range(len(columns["kind"]))]
-    small, once = itn.SMALL_REPEATS, 1
-    assert got == [itn.YEAR_REPEATS, small, small, small, once, once, small]
+    below_10, below_100, small, once = itn.SHORT_REPEATS[10], itn.SHORT_REPEATS[100], itn.SMALL_REPEATS, 1
+    assert got == [itn.YEAR_REPEATS, below_10, small, below_100, once, once, below_10]
 
 
 @pytest.mark.slow  # about 1-2 minutes on 2 shared CPU cores
