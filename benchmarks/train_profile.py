@@ -23,7 +23,17 @@ import tensorflow as tf
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from train_throughput import BATCH, D, F, H, LAYERS, LENGTH, V, build_ours, synthetic_batches  # noqa: E402
+from train_throughput import (
+    BATCH,
+    LAYERS,
+    LENGTH,
+    D,
+    F,
+    H,
+    V,
+    build_ours,
+    synthetic_batches,
+)
 
 CONFIG = {"V": V, "D": D, "H": H, "F": F, "layers": LAYERS}
 
