@@ -589,6 +589,22 @@ def folder_megabytes(directory):
 # model. `train_itn.py` and `train_dates.py` are a `ZooTask` and a call to `run_zoo_task`.
 
 
+# Option defaults shared by the zoo's short-text tasks (itn_numbers, dates_iso): a 2+2-layer pre-LN
+# compact model, large bucketed batches, a short warmup, fixed-size epochs and a 20-minute budget.
+SHORT_TEXT_DEFAULTS = {
+    "size": "compact",
+    "num_layers": 2,
+    "dropout": 0.0,
+    "normalize_first": True,
+    "learning_rate_scale": 0.8,
+    "batch_tokens": 4096,
+    "warmup_steps": 1000,
+    "steps_per_epoch": 300,
+    "patience": 100,
+    "time_budget_minutes": 20.0,
+}
+
+
 @dataclasses.dataclass
 class ZooTask:
     """What differs between the zoo recipes.
