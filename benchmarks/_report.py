@@ -16,3 +16,10 @@ def write_section(name, markdown):
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     BENCHMARKS.write_text(text, encoding="utf-8")
+
+
+def publish(name, markdown, write=True):
+    """Print a benchmark's Markdown and, with `write`, put it in BENCHMARKS.md as section `name`."""
+    print(markdown)
+    if write:
+        write_section(name, markdown)

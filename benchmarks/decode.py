@@ -213,11 +213,9 @@ def main():
         f"(TFLite / SavedModel = {tflite_seconds / saved_seconds:.2f}).",
     ]
     markdown = "\n".join(lines)
-    print(markdown)
-    if not args.no_write:
-        from _report import write_section
+    from _report import publish
 
-        write_section("decode", markdown)
+    publish("decode", markdown, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ Inputs are the first `--count` words of the model's test split (or `--texts` giv
 
 import argparse
 import os
-import sys
 import tempfile
 
 import numpy as np
@@ -95,12 +94,9 @@ def main():
         f"int8 {forward_sizes['tflite_int8'] / 1e6:.1f} MB ({100 * forward_sizes['tflite_int8'] / forward_sizes['tflite']:.1f}%).",
     ]
     markdown = "\n".join(lines)
-    print(markdown)
-    if not args.no_write:
-        sys.path.insert(0, os.path.dirname(__file__))
-        from _report import write_section
+    from _report import publish
 
-        write_section("export", markdown)
+    publish("export", markdown, write=not args.no_write)
 
 
 if __name__ == "__main__":

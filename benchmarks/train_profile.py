@@ -146,11 +146,9 @@ def main():
         f"| whole `train_on_batch` step | | | {step_ms:.1f} | 100% |",
     ]
     markdown = "\n".join(lines)
-    print(markdown)
-    if not args.no_write:
-        from _report import write_section
+    from _report import publish
 
-        write_section("profile", markdown)
+    publish("profile", markdown, write=not args.no_write)
 
 
 if __name__ == "__main__":

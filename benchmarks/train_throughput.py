@@ -333,12 +333,9 @@ def main():
         )]
         print("paper base", r, flush=True)
     markdown = "\n".join(lines)
-    print(markdown)
-    if not args.no_write:
-        sys.path.insert(0, os.path.dirname(__file__))
-        from _report import write_section
+    from _report import publish
 
-        write_section("train", markdown)
+    publish("train", markdown, write=not args.no_write)
 
 
 if __name__ == "__main__":
