@@ -4,6 +4,7 @@ run, with achieved GFLOP/s against this machine's fp32 matmul peak measured in t
     pip install -e ".[benchmark]"
     python benchmarks/train_throughput.py                 # writes the "train" section of BENCHMARKS.md
     python benchmarks/train_throughput.py --scaling       # + tokens/s and peak RSS by length and size
+    python benchmarks/train_throughput.py --bucketing     # + real-token tokens/s on variable-length batches
 
 Config (the issue's): V=8000, D=256, H=8, F=1024, 3+3 layers, batch 32, source and target length 64,
 dropout 0, Adam. Each framework is timed in its own subprocess (clean memory, fair threads); the
@@ -44,6 +45,52 @@ def synthetic_batches(steps, batch, length, vocabulary, seed=0):
     return source, target[:, :-1], target[:, 1:]
 
 
+# Variable-length data for the real-token figures: batches of about BATCH x LENGTH positions, padded
+# either to LENGTH (one shape) or to the smallest of these bucket widths that holds every example.
+BUCKET_WIDTHS = (16, 24, 32, 48, 64)
+MIXTURE_EXAMPLES = 1024
+
+
+def length_mixture(count, max_length, seed=0):
+    """Source and target lengths shaped like sentence pairs: target lengths from a gamma distribution
+    (mean 28 tokens) clipped to [4, max_length - 1], source lengths 0.8-1.25x the target's."""
+    rng = np.random.default_rng(seed)
+    target = np.clip(np.round(rng.gamma(4.0, 7.0, count)), 4, max_length - 1).astype(int)
+    source = np.clip(np.round(target * rng.uniform(0.8, 1.25, count)), 4, max_length).astype(int)
+    return source, target
+
+
+def variable_length_batches(bucketed, vocabulary, count=MIXTURE_EXAMPLES, batch_tokens=BATCH * LENGTH, seed=0):
+    """Teacher-forcing batches `(source, decoder_in, labels)` over `length_mixture` examples, 0-padded.
+
+    Unbucketed: every batch is BATCH examples padded to LENGTH. Bucketed: each example goes to the
+    narrowest of BUCKET_WIDTHS that holds it (source, and target + the start/end id), and a batch of
+    width w has `batch_tokens // w` examples (a multiple of 8). Last partial batches are dropped; the
+    batch order is shuffled.
+    """
+    rng = np.random.default_rng(seed)
+    source_lengths, target_lengths = length_mixture(count, LENGTH, seed)
+    needed = np.maximum(source_lengths, target_lengths + 1)
+    widths = np.array([min(w for w in BUCKET_WIDTHS if w >= n) for n in needed]) if bucketed else np.full(count, LENGTH)
+    batches = []
+    for width in np.unique(widths):
+        members = rng.permutation(np.flatnonzero(widths == width))
+        size = BATCH if not bucketed else max(8, batch_tokens // width // 8 * 8)
+        for start in range(0, len(members) - size + 1, size):
+            rows = members[start:start + size]
+            source = np.zeros((size, width), "int32")
+            decoder_in = np.zeros((size, width), "int32")
+            labels = np.zeros((size, width), "int32")
+            for row, example in enumerate(rows):
+                n, t = source_lengths[example], target_lengths[example]
+                source[row, :n] = rng.integers(3, vocabulary, n)
+                tokens = rng.integers(3, vocabulary, t)
+                decoder_in[row, :t + 1] = np.concatenate([[1], tokens])
+                labels[row, :t + 1] = np.concatenate([tokens, [2]])
+            batches.append((source, decoder_in, labels))
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
 class StepTimer:
     """Collects wall time per training step through Keras callbacks."""
 
@@ -82,6 +129,30 @@ def run_keras(builder, length, batch, jit_compile, config):
         callbacks=[timer.callback],
     )
     return timer.times[WARMUP:]
+
+
+def run_keras_variable(builder, bucketed, jit_compile, config):
+    """Two `fit` epochs over `variable_length_batches`: the first compiles every shape, the second is
+    timed. Returns (seconds of the second epoch's steps, real target tokens in it)."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    model, loss = builder(LENGTH, config)
+    model.compile(optimizer=keras.optimizers.Adam(1e-4), loss=loss, jit_compile=jit_compile)
+    batches = variable_length_batches(bucketed, config["V"])
+
+    def generate():
+        for source, decoder_in, labels in batches:
+            yield {"encoder_tokens": source, "decoder_tokens": decoder_in}, labels
+
+    matrix = tf.TensorSpec((None, None), tf.int32)
+    dataset = tf.data.Dataset.from_generator(
+        generate, output_signature=({"encoder_tokens": matrix, "decoder_tokens": matrix}, matrix)
+    ).prefetch(2)
+    timer = StepTimer()
+    model.fit(dataset, epochs=2, verbose=0, callbacks=[timer.callback])
+    return sum(timer.times[len(batches):]), sum(int((labels != 0).sum()) for _, _, labels in batches)
 
 
 def build_ours(length, config):
@@ -151,7 +222,7 @@ def build_keras_mha_tutorial(length, config):
     return model, keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
 
 
-def run_torch(length, batch, config):
+def torch_model(config):
     import torch
 
     torch.manual_seed(0)
@@ -168,28 +239,59 @@ def run_torch(length, batch, config):
             )
             self.output = torch.nn.Linear(config["D"], config["V"])
 
-        def forward(self, source, target):
+        def forward(self, source, target, padded=False):
             causal = torch.nn.Transformer.generate_square_subsequent_mask(target.shape[1])
+            # Padding masks (True = padding) only where batches hold padding, as ours masks it.
+            source_padding = source == 0 if padded else None
+            target_padding = target == 0 if padded else None
             decoded = self.transformer(
-                self.source_embedding(source), self.target_embedding(target), tgt_mask=causal, tgt_is_causal=True
+                self.source_embedding(source), self.target_embedding(target), tgt_mask=causal, tgt_is_causal=True,
+                src_key_padding_mask=source_padding, tgt_key_padding_mask=target_padding,
+                memory_key_padding_mask=source_padding,
             )
             return self.output(decoded)
 
     model = Model()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     loss_fn = torch.nn.CrossEntropyLoss(ignore_index=0)
-    source, decoder_in, labels = (torch.from_numpy(a).long() for a in synthetic_batches(WARMUP + STEPS, batch, length, config["V"]))
-    times = []
-    for step in range(WARMUP + STEPS):
-        rows = slice(step * batch, (step + 1) * batch)
-        started = time.perf_counter()
+
+    def step(source, decoder_in, labels, padded=False):
         optimizer.zero_grad()
-        logits = model(source[rows], decoder_in[rows])
-        loss = loss_fn(logits.reshape(-1, config["V"]), labels[rows].reshape(-1))
+        logits = model(source, decoder_in, padded)
+        loss = loss_fn(logits.reshape(-1, config["V"]), labels.reshape(-1))
         loss.backward()
         optimizer.step()
+
+    return step
+
+
+def run_torch(length, batch, config):
+    import torch
+
+    step = torch_model(config)
+    source, decoder_in, labels = (torch.from_numpy(a).long() for a in synthetic_batches(WARMUP + STEPS, batch, length, config["V"]))
+    times = []
+    for index in range(WARMUP + STEPS):
+        rows = slice(index * batch, (index + 1) * batch)
+        started = time.perf_counter()
+        step(source[rows], decoder_in[rows], labels[rows])
         times.append(time.perf_counter() - started)
     return times[WARMUP:]
+
+
+def run_torch_variable(bucketed, config):
+    """As `run_keras_variable`: one warm-up pass over the batches, then a timed one."""
+    import torch
+
+    step = torch_model(config)
+    batches = [tuple(torch.from_numpy(a).long() for a in batch) for batch in variable_length_batches(bucketed, config["V"])]
+    seconds = 0.0
+    for epoch in range(2):
+        for source, decoder_in, labels in batches:
+            started = time.perf_counter()
+            step(source, decoder_in, labels, padded=True)
+            seconds += (time.perf_counter() - started) * epoch
+    return seconds, sum(int((labels != 0).sum()) for _, _, labels in batches)
 
 
 def _bfloat16(builder):
@@ -204,18 +306,41 @@ def _bfloat16(builder):
     return build
 
 
-def matmul_peak_gflops(size=2048, repeats=10):
+def matmul_gflops(size=2048, repeats=10):
+    """Best fp32 GFLOP/s of a size x size matmul through each library this benchmark uses: TensorFlow
+    (graph kernels), TensorFlow under XLA, torch. The machine's peak is the best of them."""
     import tensorflow as tf
+    import torch
 
-    a = tf.random.normal((size, size))
-    b = tf.random.normal((size, size))
-    tf.matmul(a, b).numpy()
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        tf.matmul(a, b).numpy()
-        best = min(best, time.perf_counter() - started)
-    return 2 * size**3 / best / 1e9
+    def best_rate(multiply):
+        multiply()
+        seconds = min(_timed(multiply) for _ in range(repeats))
+        return 2 * size**3 / seconds / 1e9
+
+    a, b = tf.random.normal((size, size)), tf.random.normal((size, size))
+    xla = tf.function(tf.matmul, jit_compile=True, autograph=False)
+    torch.set_num_threads(os.cpu_count())
+    ta, tb = torch.randn(size, size), torch.randn(size, size)
+    return {
+        "tf.matmul": best_rate(lambda: tf.matmul(a, b).numpy()),
+        "tf.matmul under XLA": best_rate(lambda: xla(a, b).numpy()),
+        "torch.mm": best_rate(lambda: torch.mm(ta, tb)),
+    }
+
+
+def _timed(function):
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+VARIABLE_RUNNERS = {
+    "ours, jit_compile, padded to 64": lambda config: run_keras_variable(build_ours, False, True, config),
+    "ours, jit_compile, bucketed": lambda config: run_keras_variable(build_ours, True, True, config),
+    "ours, bucketed": lambda config: run_keras_variable(build_ours, True, False, config),
+    "torch.nn.Transformer, padded to 64": lambda config: run_torch_variable(False, config),
+    "torch.nn.Transformer, bucketed": lambda config: run_torch_variable(True, config),
+}
 
 
 RUNNERS = {
@@ -232,19 +357,34 @@ def child(name, length, batch, config):
     """Runs in a subprocess: time one framework and print a JSON line with its step times and peak RSS."""
     global WARMUP, STEPS
     WARMUP, STEPS = config.pop("warmup", WARMUP), config.pop("steps", STEPS)
+    if name == "matmul peak":
+        print(json.dumps(matmul_gflops()))
+        return
+    if name in VARIABLE_RUNNERS:
+        seconds, tokens = VARIABLE_RUNNERS[name](config)
+        print(json.dumps({"seconds": seconds, "real_tokens": tokens}))
+        return
     times = RUNNERS[name](length, batch, config)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"times": times, "peak_rss_mib": peak_mib}))
 
 
-def measure(name, length=LENGTH, batch=BATCH, config=None):
+def run_child(name, length=LENGTH, batch=BATCH, config=None):
+    """The last JSON line `child` printed in its own subprocess, all JSON lines, or {"error": ...}."""
     config = config or {"V": V, "D": D, "H": H, "F": F, "layers": LAYERS}
     command = [sys.executable, __file__, "--child", name, "--length", str(length), "--batch", str(batch), "--config", json.dumps(config)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)
     if result.returncode != 0:
-        return {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit {result.returncode}"}
+        return {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit {result.returncode}"}, []
     lines = [json.loads(line) for line in result.stdout.strip().splitlines() if line.startswith("{")]
-    report = lines[-1]
+    return lines[-1], lines
+
+
+def measure(name, length=LENGTH, batch=BATCH, config=None):
+    config = config or {"V": V, "D": D, "H": H, "F": F, "layers": LAYERS}
+    report, lines = run_child(name, length, batch, config)
+    if "error" in report:
+        return report
     parameters = next((line["parameters"] for line in lines if "parameters" in line), None)
     step = statistics.median(report["times"])
     flops = training_flops(batch, length, length, config["D"], config["F"], config["layers"], config["V"])
@@ -254,6 +394,45 @@ def measure(name, length=LENGTH, batch=BATCH, config=None):
     }
 
 
+def variable_length_section(names):
+    """Real target tokens/s over `variable_length_batches`, padded to 64 and bucketed, ours and torch."""
+    results = {}
+    for name in names:
+        results[name], _ = run_child(name)
+        print(name, results[name], flush=True)
+    widths = ", ".join(str(w) for w in BUCKET_WIDTHS)
+    lines = [
+        "",
+        "### Real tokens: variable-length data, padded or bucketed",
+        "",
+        f"`python benchmarks/train_throughput.py --bucketing`. The same model and config on {MIXTURE_EXAMPLES} "
+        "synthetic sentence pairs whose lengths vary as real ones do (target lengths gamma-distributed, "
+        "mean 28 tokens, 4..63; source 0.8-1.25x the target), the padding masked (ours: `mask_zero`-style "
+        "padding masks and the masked loss; torch: key padding masks, `ignore_index=0`). *Padded to 64*: "
+        f"batches of {BATCH} examples of width {LENGTH}. *Bucketed*: each example in the narrowest of the "
+        f"widths {widths} that holds it, batches of about {BATCH * LENGTH} positions. Two `fit` epochs (one "
+        "loop for torch): the first compiles every shape, the second is timed; tokens/s counts real target "
+        "tokens (labels other than padding) only.",
+        "",
+        "| model | real target tokens | seconds | real target tokens/s | x torch, padded | x torch, bucketed |",
+        "|---|---|---|---|---|---|",
+    ]
+
+    def rate(name):
+        r = results.get(name, {})
+        return r["real_tokens"] / r["seconds"] if r.get("seconds") else None
+
+    padded, bucketed = rate("torch.nn.Transformer, padded to 64"), rate("torch.nn.Transformer, bucketed")
+    for name, r in results.items():
+        if "error" in r:
+            lines.append(f"| {name} | error: {r['error'][:80]} | | | | |")
+            continue
+        value = rate(name)
+        cells = [f"{value / reference:.2f}" if reference else "n/a" for reference in (padded, bucketed)]
+        lines.append(f"| {name} | {r['real_tokens']:,} | {r['seconds']:.1f} | {value:.0f} | {cells[0]} | {cells[1]} |")
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--child")
@@ -261,6 +440,7 @@ def main():
     parser.add_argument("--batch", type=int, default=BATCH)
     parser.add_argument("--config")
     parser.add_argument("--scaling", action="store_true", help="also measure lengths 32..512 x tiny/small/base")
+    parser.add_argument("--bucketing", action="store_true", help="also measure real-token tokens/s on variable-length data")
     parser.add_argument("--only", nargs="*", help="frameworks to run (default all)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
@@ -269,9 +449,12 @@ def main():
         child(args.child, args.length, args.batch, json.loads(args.config))
         return
 
-    peak = matmul_peak_gflops()
+    peaks, _ = run_child("matmul peak")
+    if "error" in peaks:
+        raise SystemExit(f"measuring the matmul peak failed: {peaks['error']}")
+    peak_library, peak = max(peaks.items(), key=lambda item: item[1])
     results = {}
-    for name in args.only or RUNNERS:
+    for name in [name for name in args.only or RUNNERS if name in RUNNERS]:
         results[name] = measure(name)
         print(name, results[name], flush=True)
     torch_rate = results.get("torch.nn.Transformer", {}).get("tokens_per_second")
@@ -286,7 +469,9 @@ def main():
         f"`python benchmarks/train_throughput.py` on {platform.machine()}, {os.cpu_count()} cores. V={V}, D={D}, H={H}, "
         f"F={F}, {LAYERS}+{LAYERS} layers, batch {BATCH}, source and target length {LENGTH}, dropout 0, Adam; "
         f"median of {STEPS} `fit` steps after {WARMUP} warm-up steps, each framework in its own process. "
-        f"fp32 matmul peak measured in the same run: {peak:.0f} GFLOP/s (2048x2048 `tf.matmul`).",
+        f"fp32 matmul peak measured in the same run, the best of three libraries on a 2048x2048 matmul: "
+        f"{peak:.0f} GFLOP/s ({peak_library}; "
+        + ", ".join(f"{library} {rate:.0f}" for library, rate in peaks.items()) + ").",
         "",
         "| model | ms/step | target tokens/s | x torch | x keras-hub | GFLOP/s | % of matmul peak | peak RSS MiB |",
         "|---|---|---|---|---|---|---|---|",
@@ -299,6 +484,8 @@ def main():
             f"| {name} | {1000 * r['step_seconds']:.0f} | {r['tokens_per_second']:.0f} | {ratio(r['tokens_per_second'], torch_rate)} | "
             f"{ratio(r['tokens_per_second'], hub_rate)} | {r['gflops']:.0f} | {100 * r['gflops'] / peak:.0f}% | {r['peak_rss_mib']:.0f} |"
         )
+    if args.bucketing:
+        lines += variable_length_section([name for name in args.only or VARIABLE_RUNNERS if name in VARIABLE_RUNNERS])
     if args.scaling:
         # Fewer steps than the head-to-head table: base at length 512 takes many seconds a step.
         few = {"warmup": 2, "steps": SCALING_STEPS}
