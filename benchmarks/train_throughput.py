@@ -2,13 +2,15 @@
 run, with achieved GFLOP/s against this machine's fp32 matmul peak measured in the same run.
 
     pip install -e ".[benchmark]"
-    python benchmarks/train_throughput.py                 # writes the "train" section of BENCHMARKS.md
-    python benchmarks/train_throughput.py --scaling       # + tokens/s and peak RSS by length and size
-    python benchmarks/train_throughput.py --bucketing     # + real-token tokens/s on variable-length batches
+    python benchmarks/train_throughput.py                     # head to head: the "train" section of BENCHMARKS.md
+    python benchmarks/train_throughput.py --parts bucketing   # real-token tokens/s, padded vs bucketed batches
+    python benchmarks/train_throughput.py --parts scaling     # tokens/s and peak RSS by length and size
 
 Config (the issue's): V=8000, D=256, H=8, F=1024, 3+3 layers, batch 32, source and target length 64,
 dropout 0, Adam. Each framework is timed in its own subprocess (clean memory, fair threads); the
-first steps (tracing, compilation) are excluded and the median of the rest is reported.
+first steps (tracing, compilation) are excluded and the median of the rest is kept. This shared
+machine drifts by 10-20% over minutes, so the head-to-head and bucketing runs go round the frameworks
+`--rounds` times and report medians, with ratios taken within each round.
 """
 
 import argparse
@@ -394,43 +396,141 @@ def measure(name, length=LENGTH, batch=BATCH, config=None):
     }
 
 
-def variable_length_section(names):
+def in_rounds(names, rounds, run):
+    """`run(name)` for every name, the whole list `rounds` times over (interleaved, so that a slow
+    spell of this shared machine hits every framework alike). Returns {name: [result of each round]}."""
+    results = {name: [] for name in names}
+    for index in range(rounds):
+        for name in names:
+            results[name].append(run(name))
+            print(f"round {index + 1}", name, results[name][-1], flush=True)
+    return results
+
+
+def ratio_cell(rounds_of_value, rounds_of_reference):
+    """The median over rounds of value / reference, each pair from the same round, and its range."""
+    ratios = [v / r for v, r in zip(rounds_of_value, rounds_of_reference) if v and r]
+    if not ratios:
+        return "n/a"
+    middle = f"{statistics.median(ratios):.2f}"
+    return middle if len(ratios) == 1 else f"{middle} ({min(ratios):.2f}-{max(ratios):.2f})"
+
+
+def head_to_head_section(names, rounds):
+    peaks = [run_child("matmul peak")[0] for _ in range(rounds)]
+    if any("error" in p for p in peaks):
+        raise SystemExit(f"measuring the matmul peak failed: {peaks}")
+    best = {library: max(p[library] for p in peaks) for library in peaks[0]}
+    peak_library, peak = max(best.items(), key=lambda item: item[1])
+    results = in_rounds(names, rounds, measure)
+
+    def rates(name):
+        return [r.get("tokens_per_second") for r in results.get(name, [])]
+
+    lines = [
+        "## Training throughput (`benchmarks/train_throughput.py`)",
+        "",
+        f"`python benchmarks/train_throughput.py --rounds {rounds}` on {platform.machine()}, {os.cpu_count()} cores. "
+        f"V={V}, D={D}, H={H}, F={F}, {LAYERS}+{LAYERS} layers, batch {BATCH}, source and target length {LENGTH}, "
+        f"dropout 0, Adam. Each framework in its own process; a run times {STEPS} `fit` steps after {WARMUP} "
+        f"warm-up steps and keeps their median; the frameworks run one after another, {rounds} rounds over, "
+        "and the table gives the median over rounds (ratios: the median of the ratios within each round, "
+        "their range in brackets). fp32 matmul peak, the best of three libraries on a 2048x2048 matmul in "
+        f"the same run: {peak:.0f} GFLOP/s ({peak_library}; "
+        + ", ".join(f"{library} {rate:.0f}" for library, rate in best.items()) + ").",
+        "",
+        "| model | ms/step | target tokens/s | x torch | x keras-hub | GFLOP/s | % of matmul peak | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, runs in results.items():
+        errors = [r["error"] for r in runs if "error" in r]
+        if errors:
+            lines.append(f"| {name} | error: {errors[0][:80]} | | | | | | |")
+            continue
+        step = statistics.median(r["step_seconds"] for r in runs)
+        gflops = statistics.median(r["gflops"] for r in runs)
+        lines.append(
+            f"| {name} | {1000 * step:.0f} | {statistics.median(rates(name)):.0f} | "
+            f"{ratio_cell(rates(name), rates('torch.nn.Transformer'))} | {ratio_cell(rates(name), rates('keras-hub'))} | "
+            f"{gflops:.0f} | {100 * gflops / peak:.0f}% | {max(r['peak_rss_mib'] for r in runs):.0f} |"
+        )
+    return lines
+
+
+def bucketing_section(names, rounds):
     """Real target tokens/s over `variable_length_batches`, padded to 64 and bucketed, ours and torch."""
-    results = {}
-    for name in names:
-        results[name], _ = run_child(name)
-        print(name, results[name], flush=True)
+    results = in_rounds(names, rounds, lambda name: run_child(name)[0])
+
+    def rates(name):
+        return [r["real_tokens"] / r["seconds"] if r.get("seconds") else None for r in results.get(name, [])]
+
     widths = ", ".join(str(w) for w in BUCKET_WIDTHS)
     lines = [
+        "## Training on real tokens: variable-length data, padded or bucketed (`benchmarks/train_throughput.py --parts bucketing`)",
         "",
-        "### Real tokens: variable-length data, padded or bucketed",
-        "",
-        f"`python benchmarks/train_throughput.py --bucketing`. The same model and config on {MIXTURE_EXAMPLES} "
-        "synthetic sentence pairs whose lengths vary as real ones do (target lengths gamma-distributed, "
-        "mean 28 tokens, 4..63; source 0.8-1.25x the target), the padding masked (ours: `mask_zero`-style "
-        "padding masks and the masked loss; torch: key padding masks, `ignore_index=0`). *Padded to 64*: "
-        f"batches of {BATCH} examples of width {LENGTH}. *Bucketed*: each example in the narrowest of the "
-        f"widths {widths} that holds it, batches of about {BATCH * LENGTH} positions. Two `fit` epochs (one "
-        "loop for torch): the first compiles every shape, the second is timed; tokens/s counts real target "
-        "tokens (labels other than padding) only.",
+        f"`python benchmarks/train_throughput.py --parts bucketing --rounds {rounds}`. The head-to-head model "
+        f"and config on {MIXTURE_EXAMPLES} synthetic sentence pairs whose lengths vary as real ones do (target "
+        "lengths gamma-distributed, mean 28 tokens, 4..63; source 0.8-1.25x the target), the padding masked "
+        "(ours: padding masks from the token ids and the masked loss; torch: key padding masks, "
+        f"`ignore_index=0`). *Padded to 64*: batches of {BATCH} examples of width {LENGTH} (45% of the target "
+        f"positions are real tokens). *Bucketed*: each example in the narrowest of the widths {widths} that "
+        f"holds it, batches of about {BATCH * LENGTH} positions (81% real). Two `fit` epochs (two loops for "
+        "torch): the first compiles every shape, the second is timed; tokens/s counts real target tokens "
+        f"(labels other than padding) only. {rounds} rounds, interleaved; medians and ratios as in the "
+        "head-to-head table.",
         "",
         "| model | real target tokens | seconds | real target tokens/s | x torch, padded | x torch, bucketed |",
         "|---|---|---|---|---|---|",
     ]
-
-    def rate(name):
-        r = results.get(name, {})
-        return r["real_tokens"] / r["seconds"] if r.get("seconds") else None
-
-    padded, bucketed = rate("torch.nn.Transformer, padded to 64"), rate("torch.nn.Transformer, bucketed")
-    for name, r in results.items():
-        if "error" in r:
-            lines.append(f"| {name} | error: {r['error'][:80]} | | | | |")
+    for name, runs in results.items():
+        errors = [r["error"] for r in runs if "error" in r]
+        if errors:
+            lines.append(f"| {name} | error: {errors[0][:80]} | | | | |")
             continue
-        value = rate(name)
-        cells = [f"{value / reference:.2f}" if reference else "n/a" for reference in (padded, bucketed)]
-        lines.append(f"| {name} | {r['real_tokens']:,} | {r['seconds']:.1f} | {value:.0f} | {cells[0]} | {cells[1]} |")
+        lines.append(
+            f"| {name} | {runs[0]['real_tokens']:,} | {statistics.median(r['seconds'] for r in runs):.1f} | "
+            f"{statistics.median(rates(name)):.0f} | {ratio_cell(rates(name), rates('torch.nn.Transformer, padded to 64'))} | "
+            f"{ratio_cell(rates(name), rates('torch.nn.Transformer, bucketed'))} |"
+        )
     return lines
+
+
+def scaling_section():
+    # Fewer steps than the head-to-head table: base at length 512 takes many seconds a step.
+    few = {"warmup": 2, "steps": SCALING_STEPS}
+    sizes = {
+        "tiny": {"V": V, "D": 32, "H": 2, "F": 64, "layers": 1},
+        "small": {"V": V, "D": 256, "H": 4, "F": 1024, "layers": 3},
+        "base": {"V": V, "D": 512, "H": 8, "F": 2048, "layers": 6},
+    }
+    lines = [
+        "## Training cost by length and size (`benchmarks/train_throughput.py --parts scaling`)",
+        "",
+        "`python benchmarks/train_throughput.py --parts scaling`: ours, default compile (TF graph), batch 32, "
+        f"median of {SCALING_STEPS} steps after 2 warm-up steps. Sizes as `TransformerConfig.from_name` "
+        f"(tiny: D 32, 1+1 layers; small: D 256, 3+3; base: D 512, 6+6), V={V}, untied output.",
+        "",
+        "| size | length | target tokens/s | peak RSS MiB |",
+        "|---|---|---|---|",
+    ]
+    for size, config in sizes.items():
+        for length in (32, 64, 128, 256, 512):
+            r = measure("ours", length=length, config={**config, **few})
+            cell = f"error: {r['error'][:60]} |" if "error" in r else f"{r['tokens_per_second']:.0f} | {r['peak_rss_mib']:.0f}"
+            lines.append(f"| {size} | {length} | {cell} |")
+            print(size, length, r, flush=True)
+    paper = {"V": 37000, "D": 512, "H": 8, "F": 2048, "layers": 6, "shared": True, **few}
+    r = measure("ours", length=128, config=paper)
+    print("paper base", r, flush=True)
+    return lines + ["", (
+        f"The paper's `base` (V=37,000 shared source/target vocabulary, tied output, "
+        f"{r.get('parameters') or 0:,} parameters) at batch 32 x length 128: "
+        + (f"error: {r['error']}" if "error" in r else
+           f"peak RSS {r['peak_rss_mib'] / 1024:.2f} GiB (limit 8 GiB), {r['tokens_per_second']:.0f} target tokens/s.")
+    )]
+
+
+PARTS = {"head-to-head": "train", "bucketing": "train_bucketing", "scaling": "train_scaling"}
 
 
 def main():
@@ -439,8 +539,9 @@ def main():
     parser.add_argument("--length", type=int, default=LENGTH)
     parser.add_argument("--batch", type=int, default=BATCH)
     parser.add_argument("--config")
-    parser.add_argument("--scaling", action="store_true", help="also measure lengths 32..512 x tiny/small/base")
-    parser.add_argument("--bucketing", action="store_true", help="also measure real-token tokens/s on variable-length data")
+    parser.add_argument("--parts", nargs="+", choices=sorted(PARTS), default=["head-to-head"],
+                        help="which tables to measure, each its own section of BENCHMARKS.md")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the head-to-head and bucketing runs")
     parser.add_argument("--only", nargs="*", help="frameworks to run (default all)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
@@ -448,81 +549,19 @@ def main():
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         child(args.child, args.length, args.batch, json.loads(args.config))
         return
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1. Received: --rounds {args.rounds}")
 
-    peaks, _ = run_child("matmul peak")
-    if "error" in peaks:
-        raise SystemExit(f"measuring the matmul peak failed: {peaks['error']}")
-    peak_library, peak = max(peaks.items(), key=lambda item: item[1])
-    results = {}
-    for name in [name for name in args.only or RUNNERS if name in RUNNERS]:
-        results[name] = measure(name)
-        print(name, results[name], flush=True)
-    torch_rate = results.get("torch.nn.Transformer", {}).get("tokens_per_second")
-    hub_rate = results.get("keras-hub", {}).get("tokens_per_second")
-
-    def ratio(value, reference):
-        return "n/a" if not value or not reference else f"{value / reference:.2f}"
-
-    lines = [
-        "## Training throughput (`benchmarks/train_throughput.py`)",
-        "",
-        f"`python benchmarks/train_throughput.py` on {platform.machine()}, {os.cpu_count()} cores. V={V}, D={D}, H={H}, "
-        f"F={F}, {LAYERS}+{LAYERS} layers, batch {BATCH}, source and target length {LENGTH}, dropout 0, Adam; "
-        f"median of {STEPS} `fit` steps after {WARMUP} warm-up steps, each framework in its own process. "
-        f"fp32 matmul peak measured in the same run, the best of three libraries on a 2048x2048 matmul: "
-        f"{peak:.0f} GFLOP/s ({peak_library}; "
-        + ", ".join(f"{library} {rate:.0f}" for library, rate in peaks.items()) + ").",
-        "",
-        "| model | ms/step | target tokens/s | x torch | x keras-hub | GFLOP/s | % of matmul peak | peak RSS MiB |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name, r in results.items():
-        if "error" in r:
-            lines.append(f"| {name} | error: {r['error'][:80]} | | | | | | |")
-            continue
-        lines.append(
-            f"| {name} | {1000 * r['step_seconds']:.0f} | {r['tokens_per_second']:.0f} | {ratio(r['tokens_per_second'], torch_rate)} | "
-            f"{ratio(r['tokens_per_second'], hub_rate)} | {r['gflops']:.0f} | {100 * r['gflops'] / peak:.0f}% | {r['peak_rss_mib']:.0f} |"
-        )
-    if args.bucketing:
-        lines += variable_length_section([name for name in args.only or VARIABLE_RUNNERS if name in VARIABLE_RUNNERS])
-    if args.scaling:
-        # Fewer steps than the head-to-head table: base at length 512 takes many seconds a step.
-        few = {"warmup": 2, "steps": SCALING_STEPS}
-        sizes = {
-            "tiny": {"V": V, "D": 32, "H": 2, "F": 64, "layers": 1},
-            "small": {"V": V, "D": 256, "H": 4, "F": 1024, "layers": 3},
-            "base": {"V": V, "D": 512, "H": 8, "F": 2048, "layers": 6},
-        }
-        lines += [
-            "",
-            f"### Scaling (ours, default compile, batch 32; median of {SCALING_STEPS} steps after 2 warm-up steps)",
-            "",
-            "`python benchmarks/train_throughput.py --scaling`. Sizes as `TransformerConfig.from_name` "
-            f"(tiny: D 32, 1+1 layers; small: D 256, 3+3; base: D 512, 6+6), V={V}, untied output.",
-            "",
-            "| size | length | target tokens/s | peak RSS MiB |",
-            "|---|---|---|---|",
-        ]
-        for size, config in sizes.items():
-            for length in (32, 64, 128, 256, 512):
-                r = measure("ours", length=length, config={**config, **few})
-                cell = f"error: {r['error'][:60]} |" if "error" in r else f"{r['tokens_per_second']:.0f} | {r['peak_rss_mib']:.0f}"
-                lines.append(f"| {size} | {length} | {cell} |")
-                print(size, length, r, flush=True)
-        paper = {"V": 37000, "D": 512, "H": 8, "F": 2048, "layers": 6, "shared": True, **few}
-        r = measure("ours", length=128, config=paper)
-        lines += ["", (
-            f"The paper's `base` (V=37,000 shared source/target vocabulary, tied output, "
-            f"{r.get('parameters') or 0:,} parameters) at batch 32 x length 128: "
-            + (f"error: {r['error']}" if "error" in r else
-               f"peak RSS {r['peak_rss_mib'] / 1024:.2f} GiB (limit 8 GiB), {r['tokens_per_second']:.0f} target tokens/s.")
-        )]
-        print("paper base", r, flush=True)
-    markdown = "\n".join(lines)
     from _report import publish
 
-    publish("train", markdown, write=not args.no_write)
+    for part in args.parts:
+        if part == "head-to-head":
+            lines = head_to_head_section([n for n in args.only or RUNNERS if n in RUNNERS], args.rounds)
+        elif part == "bucketing":
+            lines = bucketing_section([n for n in args.only or VARIABLE_RUNNERS if n in VARIABLE_RUNNERS], args.rounds)
+        else:
+            lines = scaling_section()
+        publish(PARTS[part], "\n".join(lines), write=not args.no_write)
 
 
 if __name__ == "__main__":
