@@ -416,6 +416,16 @@ def ratio_cell(rounds_of_value, rounds_of_reference):
     return middle if len(ratios) == 1 else f"{middle} ({min(ratios):.2f}-{max(ratios):.2f})"
 
 
+def table_rows(results, columns, cells):
+    """A Markdown row a framework: its name and `cells(runs)`, or its first error over `columns` cells."""
+    rows = []
+    for name, runs in results.items():
+        errors = [r["error"] for r in runs if "error" in r]
+        row = [f"error: {errors[0][:80]}"] + [""] * (columns - 1) if errors else cells(name, runs)
+        rows.append("| " + " | ".join([name, *row]) + " |")
+    return rows
+
+
 def head_to_head_section(names, rounds):
     peaks = [run_child("matmul peak")[0] for _ in range(rounds)]
     if any("error" in p for p in peaks):
@@ -442,19 +452,16 @@ def head_to_head_section(names, rounds):
         "| model | ms/step | target tokens/s | x torch | x keras-hub | GFLOP/s | % of matmul peak | peak RSS MiB |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name, runs in results.items():
-        errors = [r["error"] for r in runs if "error" in r]
-        if errors:
-            lines.append(f"| {name} | error: {errors[0][:80]} | | | | | | |")
-            continue
-        step = statistics.median(r["step_seconds"] for r in runs)
+
+    def cells(name, runs):
         gflops = statistics.median(r["gflops"] for r in runs)
-        lines.append(
-            f"| {name} | {1000 * step:.0f} | {statistics.median(rates(name)):.0f} | "
-            f"{ratio_cell(rates(name), rates('torch.nn.Transformer'))} | {ratio_cell(rates(name), rates('keras-hub'))} | "
-            f"{gflops:.0f} | {100 * gflops / peak:.0f}% | {max(r['peak_rss_mib'] for r in runs):.0f} |"
-        )
-    return lines
+        return [
+            f"{1000 * statistics.median(r['step_seconds'] for r in runs):.0f}", f"{statistics.median(rates(name)):.0f}",
+            ratio_cell(rates(name), rates("torch.nn.Transformer")), ratio_cell(rates(name), rates("keras-hub")),
+            f"{gflops:.0f}", f"{100 * gflops / peak:.0f}%", f"{max(r['peak_rss_mib'] for r in runs):.0f}",
+        ]
+
+    return lines + table_rows(results, 7, cells)
 
 
 def bucketing_section(names, rounds):
@@ -482,17 +489,15 @@ def bucketing_section(names, rounds):
         "| model | real target tokens | seconds | real target tokens/s | x torch, padded | x torch, bucketed |",
         "|---|---|---|---|---|---|",
     ]
-    for name, runs in results.items():
-        errors = [r["error"] for r in runs if "error" in r]
-        if errors:
-            lines.append(f"| {name} | error: {errors[0][:80]} | | | | |")
-            continue
-        lines.append(
-            f"| {name} | {runs[0]['real_tokens']:,} | {statistics.median(r['seconds'] for r in runs):.1f} | "
-            f"{statistics.median(rates(name)):.0f} | {ratio_cell(rates(name), rates('torch.nn.Transformer, padded to 64'))} | "
-            f"{ratio_cell(rates(name), rates('torch.nn.Transformer, bucketed'))} |"
-        )
-    return lines
+
+    def cells(name, runs):
+        return [
+            f"{runs[0]['real_tokens']:,}", f"{statistics.median(r['seconds'] for r in runs):.1f}",
+            f"{statistics.median(rates(name)):.0f}", ratio_cell(rates(name), rates("torch.nn.Transformer, padded to 64")),
+            ratio_cell(rates(name), rates("torch.nn.Transformer, bucketed")),
+        ]
+
+    return lines + table_rows(results, 5, cells)
 
 
 def scaling_section():
