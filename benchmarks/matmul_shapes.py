@@ -44,13 +44,14 @@ def best_seconds(multiply, repeats):
     return best
 
 
-def child(library, repeats):
+def library_gflops(library, shapes, repeats):
+    """{"MxKxN": best fp32 GFLOP/s} of `library` ("torch.mm", "tf.matmul" or an XLA one) on `shapes`."""
     rates = {}
     if library == "torch.mm":
         import torch
 
         torch.set_num_threads(os.cpu_count())
-        for m, k, n in SHAPES:
+        for m, k, n in shapes:
             a, b = torch.randn(m, k), torch.randn(k, n)
             rates[f"{m}x{k}x{n}"] = 2 * m * k * n / best_seconds(lambda: torch.mm(a, b), repeats) / 1e9
     else:
@@ -58,10 +59,10 @@ def child(library, repeats):
 
         xla = library != "tf.matmul"
         multiply = tf.function(tf.matmul, jit_compile=True, autograph=False) if xla else tf.matmul
-        for m, k, n in SHAPES:
+        for m, k, n in shapes:
             a, b = tf.random.normal((m, k)), tf.random.normal((k, n))
             rates[f"{m}x{k}x{n}"] = 2 * m * k * n / best_seconds(lambda: multiply(a, b).numpy(), repeats) / 1e9
-    print(json.dumps(rates))
+    return rates
 
 
 def main():
@@ -71,7 +72,7 @@ def main():
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.repeats)
+        print(json.dumps(library_gflops(args.child, SHAPES, args.repeats)))
         return
 
     results = {}

@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from train_throughput import (
     BATCH,
+    CONFIG,
     LAYERS,
     LENGTH,
     D,
@@ -35,8 +36,6 @@ from train_throughput import (
     build_ours,
     synthetic_batches,
 )
-
-CONFIG = {"V": V, "D": D, "H": H, "F": F, "layers": LAYERS}
 
 
 def median_ms(function, *args, repeats):

@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 V, D, H, F, LAYERS, BATCH, LENGTH = 8000, 256, 8, 1024, 3, 32, 64
+CONFIG = {"V": V, "D": D, "H": H, "F": F, "layers": LAYERS}
 WARMUP, STEPS = 3, 12
 SCALING_STEPS = 5
 
@@ -112,12 +113,23 @@ class StepTimer:
         self.callback = Callback()
 
 
-def run_keras(builder, length, batch, jit_compile, config):
+def compiled_model(builder, length, jit_compile, config):
+    """`builder`'s model compiled as every Keras run here is: seed 0, Adam 1e-4, its own loss."""
     import keras
 
     keras.utils.set_random_seed(0)
     model, loss = builder(length, config)
     model.compile(optimizer=keras.optimizers.Adam(1e-4), loss=loss, jit_compile=jit_compile)
+    return model
+
+
+def real_tokens(batches):
+    """Target tokens that are not padding (labels other than 0) in `(source, decoder_in, labels)` batches."""
+    return sum(int((labels != 0).sum()) for _, _, labels in batches)
+
+
+def run_keras(builder, length, batch, jit_compile, config):
+    model = compiled_model(builder, length, jit_compile, config)
     source, decoder_in, labels = synthetic_batches(WARMUP + STEPS, batch, length, config["V"])
     print(json.dumps({"parameters": model.count_params()}), flush=True)
     timer = StepTimer()
@@ -136,12 +148,9 @@ def run_keras(builder, length, batch, jit_compile, config):
 def run_keras_variable(builder, bucketed, jit_compile, config):
     """Two `fit` epochs over `variable_length_batches`: the first compiles every shape, the second is
     timed. Returns (seconds of the second epoch's steps, real target tokens in it)."""
-    import keras
     import tensorflow as tf
 
-    keras.utils.set_random_seed(0)
-    model, loss = builder(LENGTH, config)
-    model.compile(optimizer=keras.optimizers.Adam(1e-4), loss=loss, jit_compile=jit_compile)
+    model = compiled_model(builder, LENGTH, jit_compile, config)
     batches = variable_length_batches(bucketed, config["V"])
 
     def generate():
@@ -154,7 +163,7 @@ def run_keras_variable(builder, bucketed, jit_compile, config):
     ).prefetch(2)
     timer = StepTimer()
     model.fit(dataset, epochs=2, verbose=0, callbacks=[timer.callback])
-    return sum(timer.times[len(batches):]), sum(int((labels != 0).sum()) for _, _, labels in batches)
+    return sum(timer.times[len(batches):]), real_tokens(batches)
 
 
 def build_ours(length, config):
@@ -287,13 +296,14 @@ def run_torch_variable(bucketed, config):
 
     step = torch_model(config)
     batches = [tuple(torch.from_numpy(a).long() for a in batch) for batch in variable_length_batches(bucketed, config["V"])]
+    for source, decoder_in, labels in batches:  # warm-up pass, untimed
+        step(source, decoder_in, labels, padded=True)
     seconds = 0.0
-    for epoch in range(2):
-        for source, decoder_in, labels in batches:
-            started = time.perf_counter()
-            step(source, decoder_in, labels, padded=True)
-            seconds += (time.perf_counter() - started) * epoch
-    return seconds, sum(int((labels != 0).sum()) for _, _, labels in batches)
+    for source, decoder_in, labels in batches:
+        started = time.perf_counter()
+        step(source, decoder_in, labels, padded=True)
+        seconds += time.perf_counter() - started
+    return seconds, real_tokens(batches)
 
 
 def _bfloat16(builder):
@@ -311,29 +321,12 @@ def _bfloat16(builder):
 def matmul_gflops(size=2048, repeats=10):
     """Best fp32 GFLOP/s of a size x size matmul through each library this benchmark uses: TensorFlow
     (graph kernels), TensorFlow under XLA, torch. The machine's peak is the best of them."""
-    import tensorflow as tf
-    import torch
+    from matmul_shapes import library_gflops
 
-    def best_rate(multiply):
-        multiply()
-        seconds = min(_timed(multiply) for _ in range(repeats))
-        return 2 * size**3 / seconds / 1e9
-
-    a, b = tf.random.normal((size, size)), tf.random.normal((size, size))
-    xla = tf.function(tf.matmul, jit_compile=True, autograph=False)
-    torch.set_num_threads(os.cpu_count())
-    ta, tb = torch.randn(size, size), torch.randn(size, size)
     return {
-        "tf.matmul": best_rate(lambda: tf.matmul(a, b).numpy()),
-        "tf.matmul under XLA": best_rate(lambda: xla(a, b).numpy()),
-        "torch.mm": best_rate(lambda: torch.mm(ta, tb)),
+        library: library_gflops(library, [(size, size, size)], repeats)[f"{size}x{size}x{size}"]
+        for library in ("tf.matmul", "tf.matmul under XLA", "torch.mm")
     }
-
-
-def _timed(function):
-    started = time.perf_counter()
-    function()
-    return time.perf_counter() - started
 
 
 VARIABLE_RUNNERS = {
@@ -373,7 +366,7 @@ def child(name, length, batch, config):
 
 def run_child(name, length=LENGTH, batch=BATCH, config=None):
     """The last JSON line `child` printed in its own subprocess, all JSON lines, or {"error": ...}."""
-    config = config or {"V": V, "D": D, "H": H, "F": F, "layers": LAYERS}
+    config = config or CONFIG
     command = [sys.executable, __file__, "--child", name, "--length", str(length), "--batch", str(batch), "--config", json.dumps(config)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)
     if result.returncode != 0:
@@ -383,7 +376,7 @@ def run_child(name, length=LENGTH, batch=BATCH, config=None):
 
 
 def measure(name, length=LENGTH, batch=BATCH, config=None):
-    config = config or {"V": V, "D": D, "H": H, "F": F, "layers": LAYERS}
+    config = config or CONFIG
     report, lines = run_child(name, length, batch, config)
     if "error" in report:
         return report
