@@ -284,6 +284,10 @@ def add_training_arguments(parser, **defaults):
     parser.add_argument("--max-examples", type=int, help="use only this many training (and validation) examples")
     parser.add_argument("--jit-compile", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--log-every", type=int, default=100, help="print progress every this many steps")
+    parser.add_argument("--checkpoint-dir",
+                        help="resumable checkpoints (weights + optimizer state) after every epoch; rerunning the same "
+                             "command continues after the last saved epoch")  # fmt: skip
+    parser.add_argument("--keep-checkpoints", type=int, default=2, help="how many epoch checkpoints to keep")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--initial-weights",
                         help="continue from a checkpoint of this recipe (checkpoints/best.weights.h5 of an earlier "
@@ -348,6 +352,9 @@ def make_callbacks(args, output_dir, steps_per_epoch, tokens_per_epoch):
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=args.patience),
         keras.callbacks.CSVLogger(str(output_dir / "history.csv")),
     ]
+    if getattr(args, "checkpoint_dir", None):
+        callbacks.append(training.ResumableCheckpoint(args.checkpoint_dir, max_to_keep=args.keep_checkpoints))
+        callbacks[4] = keras.callbacks.CSVLogger(str(output_dir / "history.csv"), append=True)
     if importlib.util.find_spec("tensorboard") is not None:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(output_dir / "logs")))
     else:
