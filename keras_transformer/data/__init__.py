@@ -11,6 +11,7 @@ import pathlib
 import tensorflow_datasets as tfds
 
 from keras_transformer.data.babel_dates import BabelDates, BabelDatesConfig
+from keras_transformer.data.batching import DEFAULT_BOUNDS, LengthBuckets, example_lengths, read_columns, tokenize_pairs
 from keras_transformer.data.cmudict_g2p import CmudictG2p
 from keras_transformer.data.num2words_itn import Num2wordsItn, Num2wordsItnConfig
 
@@ -78,12 +79,17 @@ def load_split(name, split, data_dir=None, config=None, shuffle_files=False, as_
 __all__ = [
     "BUILDERS",
     "DATA_DIR_VARIABLE",
+    "DEFAULT_BOUNDS",
     "BabelDates",
     "BabelDatesConfig",
     "CmudictG2p",
+    "LengthBuckets",
     "Num2wordsItn",
     "Num2wordsItnConfig",
     "default_data_dir",
+    "example_lengths",
     "get_builder",
     "load_split",
+    "read_columns",
+    "tokenize_pairs",
 ]

@@ -1,37 +1,52 @@
 """`generate`: one entry point for greedy, beam and sampling decoding of a trained model."""
 
+import collections
+import weakref
+
 import numpy as np
 import tensorflow as tf
 
 from keras_transformer.decoding import search
 from keras_transformer.decoding.incremental import IncrementalDecoder
-from keras_transformer.layers import _checks
+from keras_transformer.layers import graph_checks_disabled
 
-# Compiled loops, one per (model, strategy options): a tf.function with a (None, None) int32 input
-# signature, so new batch sizes and source lengths reuse the same graph.
-_COMPILED = {}
+# Compiled loops, per model: an LRU of tf.functions keyed by (jit_compile, strategy options), each
+# with a (None, None) int32 input signature, so new batch sizes and source lengths reuse the same
+# graph. Keyed weakly: deleting a model frees it and its functions, which refer to it only weakly.
+_MAX_COMPILED_PER_MODEL = 8
+_COMPILED = weakref.WeakKeyDictionary()  # model -> OrderedDict(key -> tf.function)
+_SEARCHES = {"greedy": search.greedy_search, "sample": search.sample, "beam": search.beam_search}
 
 
-def _compiled(decoder, key, run, jit_compile):
-    cache_key = (id(decoder.model), jit_compile) + key
-    if cache_key not in _COMPILED:
+def _compiled(model, key, jit_compile):
+    """The compiled loop for `model` and `key` = (strategy, *arguments of that strategy's search after
+    the source), traced on first use; the least recently used beyond `_MAX_COMPILED_PER_MODEL` go."""
+    functions = _COMPILED.setdefault(model, collections.OrderedDict())
+    cache_key = (jit_compile,) + key
+    if cache_key in functions:
+        functions.move_to_end(cache_key)
+        return functions[cache_key]
+    model_ref = weakref.ref(model)
+    strategy, arguments = key[0], key[1:]
 
-        def run_without_asserts(encoder_tokens):
-            # Ids reaching the loop were checked in `generate`; inside it the loop only feeds ids it
-            # chose itself, so per-step assert ops would be pure overhead (and XLA drops them).
-            with _checks.graph_checks_disabled():
-                return run(encoder_tokens)
+    def run_without_asserts(encoder_tokens):
+        # Runs only while tracing, when the caller holds the model; a strong reference here would
+        # keep the model alive through the cache.
+        decoder = IncrementalDecoder(model_ref())
+        # Ids reaching the loop were checked in `generate`; inside it the loop only feeds ids it
+        # chose itself, so per-step assert ops would be pure overhead (and XLA drops them).
+        with graph_checks_disabled():
+            return _SEARCHES[strategy](decoder, encoder_tokens, *arguments)
 
-        _COMPILED[cache_key] = (
-            decoder.model,  # keeps the id valid while the entry lives
-            tf.function(
-                run_without_asserts,
-                input_signature=[tf.TensorSpec([None, None], tf.int32)],
-                reduce_retracing=True,
-                jit_compile=jit_compile,
-            ),
-        )
-    return _COMPILED[cache_key][1]
+    functions[cache_key] = tf.function(
+        run_without_asserts,
+        input_signature=[tf.TensorSpec([None, None], tf.int32)],
+        reduce_retracing=True,
+        jit_compile=jit_compile,
+    )
+    while len(functions) > _MAX_COMPILED_PER_MODEL:
+        functions.popitem(last=False)
+    return functions[cache_key]
 
 
 def generate(
@@ -94,7 +109,7 @@ def generate(
             f"Received: shape={tuple(encoder_tokens.shape)}, dtype={encoder_tokens.dtype}"
         )
     encoder_tokens = tf.cast(encoder_tokens, tf.int32)
-    vocabulary = decoder.layers.source_embedding.vocabulary_size
+    vocabulary = decoder.source_vocabulary_size
     if encoder_tokens.shape[0] and encoder_tokens.shape[1]:
         low, high = int(tf.reduce_min(encoder_tokens)), int(tf.reduce_max(encoder_tokens))
         if low < 0 or high >= vocabulary:
@@ -121,30 +136,15 @@ def generate(
         return _single(tokens, scores)
 
     if strategy == "greedy":
-        run = _compiled(
-            decoder,
-            ("greedy", max_length, start_id, end_id),
-            lambda source: search.greedy_search(decoder, source, max_length, start_id, end_id),
-            jit_compile,
-        )
-        return _single(*run(encoder_tokens))
-    if strategy == "sample":
-        run = _compiled(
-            decoder,
-            ("sample", max_length, start_id, end_id, temperature, top_k, top_p, seed),
-            lambda source: search.sample(
-                decoder, source, max_length, start_id, end_id, temperature, top_k, top_p, seed
-            ),
-            jit_compile,
-        )
-        return _single(*run(encoder_tokens))
-    run = _compiled(
-        decoder,
-        ("beam", max_length, start_id, end_id, beam_size, length_penalty),
-        lambda source: search.beam_search(decoder, source, max_length, start_id, end_id, beam_size, length_penalty),
-        jit_compile,
-    )
-    candidates, candidate_scores = run(encoder_tokens)
+        key = ("greedy", max_length, start_id, end_id)
+    elif strategy == "sample":
+        key = ("sample", max_length, start_id, end_id, temperature, top_k, top_p, seed)
+    else:
+        key = ("beam", max_length, start_id, end_id, beam_size, length_penalty)
+    outputs = _compiled(decoder.model, key, jit_compile)(encoder_tokens)
+    if strategy != "beam":
+        return _single(*outputs)
+    candidates, candidate_scores = outputs
     return {
         "tokens": candidates[:, 0],
         "scores": candidate_scores[:, 0],

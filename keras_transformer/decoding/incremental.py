@@ -3,7 +3,7 @@
 from keras import ops
 
 from keras_transformer.layers import masks
-from keras_transformer.models.transformer import _TransformerLayers
+from keras_transformer.models import TransformerLayers, config_of
 
 
 class IncrementalDecoder:
@@ -29,9 +29,11 @@ class IncrementalDecoder:
 
     def __init__(self, model):
         self.model = model
-        self.layers = _TransformerLayers.from_model(model)
-        self.vocabulary_size = self.layers.target_embedding.vocabulary_size
-        self.max_length = self.layers.positional_encoding.max_length
+        self.config = config_of(model)
+        self.layers = TransformerLayers.from_model(model)
+        self.vocabulary_size = self.config.target_vocab_size
+        self.source_vocabulary_size = self.config.source_vocab_size
+        self.max_length = self.config.max_length
 
     def encode(self, encoder_tokens):
         """`(B, S)` ids -> encoder output `(B, S, D)` and the source padding mask `(B, S)`."""

@@ -5,10 +5,10 @@ dynamic update slices), so it runs inside `tf.function`, compiles with XLA and c
 Outputs hold the generated ids after the start id, up to and including the end id, then 0s.
 """
 
-import math
-
 import tensorflow as tf
 from keras import ops
+
+from keras_transformer import _validation
 
 NEG_INF = -1e9
 
@@ -223,19 +223,11 @@ def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size
     return gather_beams(merged_tokens, order), scores
 
 
-def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
-
-
 def validate_search_arguments(strategy, max_length, beam_size, temperature, top_k, top_p):
-    if strategy not in ("greedy", "beam", "sample"):
-        raise ValueError(f"`strategy` must be 'greedy', 'beam' or 'sample'. Received: strategy={strategy!r}")
-    _check_positive("max_length", max_length)
-    _check_positive("beam_size", beam_size)
-    if not (isinstance(temperature, (int, float)) and temperature > 0 and math.isfinite(temperature)):
-        raise ValueError(f"`temperature` must be a positive number. Received: temperature={temperature!r}")
-    if top_k is not None:
-        _check_positive("top_k", top_k)
-    if top_p is not None and not (isinstance(top_p, (int, float)) and 0 < top_p <= 1):
-        raise ValueError(f"`top_p` must be in (0, 1]. Received: top_p={top_p!r}")
+    _validation.one_of("strategy", strategy, ("greedy", "beam", "sample"))
+    _validation.positive_int("max_length", max_length)
+    _validation.positive_int("beam_size", beam_size)
+    _validation.positive_number("temperature", temperature)
+    _validation.positive_int("top_k", top_k, allow_none=True)
+    if top_p is not None:
+        _validation.fraction("top_p", top_p, low_open=True, high_open=False)

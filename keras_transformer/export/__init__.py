@@ -1,46 +1,34 @@
 """Export a model to formats that run without this package: SavedModel (text in, text out) and TFLite.
 
-`export(model_or_entry, format, path)` picks the exporter from a registry by name.
+`export(pipeline, format, path)` picks the exporter from a registry by name. Every export decodes the
+way the pipeline's `DecodingSettings` say (beam search included), so it gives what `predict` gives.
 """
 
 import os
 
+from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.export import tflite
 from keras_transformer.export.saved_model import ServingModule, export_saved_model
+from keras_transformer.pipeline import TextPipeline
 
 
-def _parts(model_or_entry, source_tokenizer, target_tokenizer):
-    """A Keras model, or anything with `.model` and `.source_tokenizer` / `.target_tokenizer` (a zoo
-    entry), -> (model, source_tokenizer, target_tokenizer)."""
-    model = getattr(model_or_entry, "model", model_or_entry)
-    source_tokenizer = source_tokenizer or getattr(model_or_entry, "source_tokenizer", None)
-    target_tokenizer = target_tokenizer or getattr(model_or_entry, "target_tokenizer", None)
-    return model, source_tokenizer, target_tokenizer
-
-
-def _export_saved_model(model, path, source_tokenizer, target_tokenizer, max_output_length):
-    if source_tokenizer is None or target_tokenizer is None:
-        raise ValueError(
-            "format='saved_model' puts tokenization in the graph and needs `source_tokenizer` and "
-            "`target_tokenizer` (a zoo entry carries both). Received: "
-            f"source_tokenizer={source_tokenizer!r}, target_tokenizer={target_tokenizer!r}"
-        )
-    export_saved_model(model, path, source_tokenizer, target_tokenizer, max_output_length)
+def _export_saved_model(pipeline, path):
+    export_saved_model(pipeline, path)
     return {"saved_model": path}
 
 
 def _export_tflite(quantize):
-    def run(model, path, source_tokenizer, target_tokenizer, max_output_length):
+    def run(pipeline, path):
         os.makedirs(path, exist_ok=True)
         suffix = "_int8" if quantize else ""
-        start_id = target_tokenizer.start_id if target_tokenizer is not None else 1
-        end_id = target_tokenizer.end_id if target_tokenizer is not None else 2
-        max_output_length = max_output_length or model.get_layer("positional_encoding").max_length
+        ids = {"start_id": pipeline.target_tokenizer.start_id, "end_id": pipeline.target_tokenizer.end_id}
         return {
-            "forward": tflite.write(os.path.join(path, f"forward{suffix}.tflite"), tflite.forward_tflite(model, quantize)),
+            "forward": tflite.write(
+                os.path.join(path, f"forward{suffix}.tflite"), tflite.forward_tflite(pipeline.model, quantize)
+            ),
             "generator": tflite.write(
                 os.path.join(path, f"generator{suffix}.tflite"),
-                tflite.generator_tflite(model, max_output_length, start_id, end_id, quantize),
+                tflite.generator_tflite(pipeline.decoder, pipeline.settings, quantize=quantize, **ids),
             ),
         }
 
@@ -54,27 +42,44 @@ EXPORTERS = {
 }
 
 
-def export(model_or_entry, format, path, source_tokenizer=None, target_tokenizer=None, max_output_length=None):
-    """Export a model built by `build_transformer` (or a zoo entry) to `path`.
+def export(pipeline, format, path, source_tokenizer=None, target_tokenizer=None, settings=None, max_output_length=None):
+    """Export a `TextPipeline` (or a model from `build_transformer` with its tokenizers) to `path`.
 
     Args:
-        model_or_entry: a Keras model, or an object with `.model`, `.source_tokenizer` and
-            `.target_tokenizer` (what `keras_transformer.zoo.load` returns).
-        format: "saved_model" (signatures `serving_default` strings -> strings, `logits`,
-            `generate_ids`), "tflite" (float32 `forward.tflite` and `generator.tflite`) or
-            "tflite_int8" (the same with int8 dynamic-range weights).
+        pipeline: a `TextPipeline` (what `keras_transformer.zoo.load` returns), or a Keras model from
+            `build_transformer`, in which case `source_tokenizer` and `target_tokenizer` are required.
+        format: "saved_model" (signatures `serving_default` strings -> strings, `generate_ids`,
+            `logits`), "tflite" (float32 `forward.tflite` and `generator.tflite`) or "tflite_int8"
+            (the same with int8 dynamic-range weights).
         path: output directory.
-        source_tokenizer, target_tokenizer: `keras_transformer.text.Tokenizer`s (required for
-            "saved_model" unless the entry has them; their start/end ids drive decoding).
-        max_output_length: most ids generated; default the model's `max_length`.
+        source_tokenizer, target_tokenizer: `keras_transformer.text.Tokenizer`s, with a bare model.
+        settings: `DecodingSettings` to export with instead of the pipeline's (default greedy for a
+            bare model).
+        max_output_length: shorthand for `settings.max_output_length`.
 
     Returns:
         A dict naming what was written.
     """
     if format not in EXPORTERS:
         raise ValueError(f"`format` must be one of {sorted(EXPORTERS)}. Received: format={format!r}")
-    model, source_tokenizer, target_tokenizer = _parts(model_or_entry, source_tokenizer, target_tokenizer)
-    return EXPORTERS[format](model, path, source_tokenizer, target_tokenizer, max_output_length)
+    if not isinstance(pipeline, TextPipeline):
+        if source_tokenizer is None or target_tokenizer is None:
+            raise ValueError(
+                "Exporting a bare model needs `source_tokenizer` and `target_tokenizer` (the target's start and "
+                "end ids drive decoding; a TextPipeline or zoo model carries both). Received: "
+                f"source_tokenizer={source_tokenizer!r}, target_tokenizer={target_tokenizer!r}"
+            )
+        pipeline = TextPipeline(pipeline, source_tokenizer, target_tokenizer, settings or DecodingSettings())
+    elif settings is not None:
+        pipeline = TextPipeline(
+            pipeline.model, pipeline.source_tokenizer, pipeline.target_tokenizer, settings, name=pipeline.name
+        )
+    if max_output_length is not None:
+        settings = pipeline.with_settings(max_output_length=max_output_length)
+        pipeline = TextPipeline(
+            pipeline.model, pipeline.source_tokenizer, pipeline.target_tokenizer, settings, name=pipeline.name
+        )
+    return EXPORTERS[format](pipeline, path)
 
 
 __all__ = ["EXPORTERS", "ServingModule", "export", "export_saved_model", "tflite"]

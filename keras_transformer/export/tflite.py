@@ -1,5 +1,5 @@
 """TFLite export with builtin ops only: the forward model (ids -> logits) and a generator (encoder +
-cached greedy loop in one model), in float32 or with int8 dynamic-range weights.
+cached decoding loop in one model, greedy or beam search), in float32 or with int8 dynamic-range weights.
 
 Run the files with `ai_edge_litert.interpreter.Interpreter`; no Flex delegate is needed.
 """
@@ -7,9 +7,8 @@ Run the files with `ai_edge_litert.interpreter.Interpreter`; no Flex delegate is
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-from keras_transformer.decoding import search
-from keras_transformer.decoding.incremental import IncrementalDecoder
-from keras_transformer.layers import _checks
+from keras_transformer.decoding.dispatch import decode
+from keras_transformer.layers import graph_checks_disabled
 
 
 def _convert(function, quantize):
@@ -48,27 +47,27 @@ def forward_tflite(model, quantize=False):
         ]
     )
     def forward(encoder_tokens, decoder_tokens):
-        with _checks.graph_checks_disabled():
+        with graph_checks_disabled():
             logits = model({"encoder_tokens": encoder_tokens, "decoder_tokens": decoder_tokens}, training=False)
         return {"logits": logits}
 
     return _convert(forward, quantize)
 
 
-def generator_tflite(model, max_output_length, start_id=1, end_id=2, quantize=False):
-    """Bytes of a TFLite model that encodes and greedily decodes with the key/value cache in one call.
+def generator_tflite(decoder, settings, start_id=1, end_id=2, quantize=False):
+    """Bytes of a TFLite model that encodes and decodes with the key/value cache in one call, the way
+    `settings` (a resolved `DecodingSettings`) say: greedy, beam search or sampling, with builtin ops.
 
     Input `encoder_tokens` `(B, S)` int32 (S dynamic, at most the model's `max_length`; ids must be
     valid: TFLite has no assert to refuse them). Outputs `tokens` `(B, max_output_length)` int32 (the
     fixed-size buffer: ids up to and including the end id, then 0s) and `lengths` `(B,)` int32 (ids
     before the end id).
     """
-    decoder = IncrementalDecoder(model)
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="encoder_tokens")])
     def generate(encoder_tokens):
-        with _checks.graph_checks_disabled():
-            tokens, _ = search.greedy_search(decoder, encoder_tokens, max_output_length, start_id, end_id)
+        with graph_checks_disabled():
+            tokens = decode(decoder, encoder_tokens, settings, start_id, end_id)["tokens"]
         # Count the ids before the first end id (or 0): cumulative "still going" flags.
         going = tf.cast(tf.cumsum(tf.cast((tokens == end_id) | (tokens == 0), tf.int32), axis=1) == 0, tf.int32)
         return {"tokens": tokens, "lengths": tf.reduce_sum(going, axis=1)}

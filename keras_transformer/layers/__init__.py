@@ -1,5 +1,6 @@
 """The Transformer's building blocks as Keras layers, one concept a file."""
 
+from keras_transformer.layers._checks import graph_checks_disabled
 from keras_transformer.layers.decoder import TransformerDecoder, TransformerDecoderBlock
 from keras_transformer.layers.embedding import TokenEmbedding
 from keras_transformer.layers.encoder import TransformerEncoder, TransformerEncoderBlock
@@ -25,6 +26,7 @@ __all__ = [
     "TransformerEncoderBlock",
     "causal_mask",
     "fast_scaled_dot_product_attention",
+    "graph_checks_disabled",
     "merge_masks",
     "padding_mask",
     "scaled_dot_product_attention",

@@ -3,17 +3,15 @@ connection, and the stack of N blocks with its optional final norm."""
 
 import keras
 
+from keras_transformer import _validation
+
 
 def validate_block_arguments(d_model, num_heads, d_ff, dropout, layer_norm_epsilon):
     for name, value in (("d_model", d_model), ("num_heads", num_heads), ("d_ff", d_ff)):
-        if not isinstance(value, int) or value <= 0:
-            raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
-    if d_model % num_heads:
-        raise ValueError(f"num_heads must divide d_model. Received: d_model={d_model}, num_heads={num_heads}")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout}")
-    if layer_norm_epsilon <= 0:
-        raise ValueError(f"`layer_norm_epsilon` must be positive. Received: layer_norm_epsilon={layer_norm_epsilon}")
+        _validation.positive_int(name, value)
+    _validation.divides("num_heads", num_heads, "d_model", d_model)
+    _validation.fraction("dropout", dropout)
+    _validation.positive_number("layer_norm_epsilon", layer_norm_epsilon)
 
 
 class ResidualSublayer:
@@ -88,8 +86,7 @@ class TransformerStackBase(TransformerBlockBase):
     block_class = None
 
     def __init__(self, num_layers, d_model, num_heads, d_ff, **kwargs):
-        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers <= 0:
-            raise ValueError(f"`num_layers` must be a positive int. Received: num_layers={num_layers!r}")
+        _validation.positive_int("num_layers", num_layers)
         super().__init__(d_model, num_heads, d_ff, **kwargs)
         self.num_layers = num_layers
 

@@ -150,8 +150,8 @@ class TransformerDecoderBlock(TransformerBlockBase):
         """
         key_cache, value_cache = cache
         cache_length = ops.shape(key_cache)[1]
-        # (1, 1, L): the new query may attend to every position up to and including `step`.
-        self_mask = ops.reshape(ops.less_equal(ops.arange(cache_length, dtype="int32"), ops.cast(step, "int32")), (1, 1, -1))
+        # (1, 1, L): row `step` of the full causal mask, so the new query attends to positions <= `step`.
+        self_mask = masks.causal_mask(1, cache_length, query_offset=ops.cast(step, "int32"))
         source_attention_mask = None if source_mask is None else ops.expand_dims(source_mask, 1)  # (B, 1, S)
         updated = {}
 

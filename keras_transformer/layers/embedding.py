@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from keras_transformer import _validation
 from keras_transformer.layers import _checks
 
 
@@ -51,9 +52,8 @@ class TokenEmbedding(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for name, value in (("vocabulary_size", vocabulary_size), ("d_model", d_model)):
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
+        _validation.positive_int("vocabulary_size", vocabulary_size)
+        _validation.positive_int("d_model", d_model)
         self.vocabulary_size = vocabulary_size
         self.d_model = d_model
         self.mask_zero = mask_zero

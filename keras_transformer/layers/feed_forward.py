@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_transformer import _validation
+
 
 @keras.saving.register_keras_serializable(package="keras_transformer")
 class FeedForward(keras.layers.Layer):
@@ -37,10 +39,8 @@ class FeedForward(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(d_ff, int) or d_ff <= 0:
-            raise ValueError(f"`d_ff` must be a positive int. Received: d_ff={d_ff!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout}")
+        _validation.positive_int("d_ff", d_ff)
+        _validation.fraction("dropout", dropout)
         self.d_ff = d_ff
         self.activation = keras.activations.get(activation)
         self.dropout = dropout

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_transformer import _validation
 from keras_transformer.layers import masks
 from keras_transformer.layers.scaled_dot_product_attention import ScaledDotProductAttention
 
@@ -66,13 +67,9 @@ class MultiHeadAttention(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for name, value in (("num_heads", num_heads), ("d_model", d_model)):
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
-        if d_model % num_heads:
-            raise ValueError(
-                f"num_heads must divide d_model. Received: d_model={d_model}, num_heads={num_heads}"
-            )
+        _validation.positive_int("num_heads", num_heads)
+        _validation.positive_int("d_model", d_model)
+        _validation.divides("num_heads", num_heads, "d_model", d_model)
         self.num_heads = num_heads
         self.d_model = d_model
         self.key_dim = d_model // num_heads

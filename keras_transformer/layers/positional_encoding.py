@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_transformer import _validation
 from keras_transformer.layers import _checks
 
 
@@ -50,8 +51,7 @@ class PositionalEncoding(keras.layers.Layer):
 
     def __init__(self, max_length=512, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(max_length, int) or max_length <= 0:
-            raise ValueError(f"`max_length` must be a positive int. Received: max_length={max_length!r}")
+        _validation.positive_int("max_length", max_length)
         self.max_length = max_length
         self.supports_masking = True
 

@@ -10,6 +10,8 @@ import math
 import keras
 from keras import ops
 
+from keras_transformer import _validation
+
 
 def _check_rank(name, tensor):
     if len(tensor.shape) not in (3, 4):
@@ -168,8 +170,7 @@ class ScaledDotProductAttention(keras.layers.Layer):
 
     def __init__(self, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout}")
+        _validation.fraction("dropout", dropout)
         self.dropout = dropout
         # Masking is explicit (`mask`); a Keras mask on the inputs is accepted and not propagated.
         self.supports_masking = True

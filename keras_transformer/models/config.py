@@ -3,6 +3,8 @@
 import dataclasses
 import json
 
+from keras_transformer import _validation
+
 _ACTIVATIONS = ("relu", "gelu")
 
 # Named sizes. `base` and `big` are the paper's Table 3 rows; vocabulary sizes are placeholders to
@@ -62,20 +64,12 @@ class TransformerConfig:
             "max_length",
         )
         for name in positive:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
-        if self.d_model % self.num_heads:
-            raise ValueError(
-                f"num_heads must divide d_model. Received: d_model={self.d_model}, num_heads={self.num_heads}"
-            )
-        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
-            raise ValueError(f"`dropout` must be a number in [0, 1). Received: dropout={self.dropout!r}")
-        if self.activation not in _ACTIVATIONS:
-            raise ValueError(f"`activation` must be one of {_ACTIVATIONS}. Received: activation={self.activation!r}")
+            _validation.positive_int(name, getattr(self, name))
+        _validation.divides("num_heads", self.num_heads, "d_model", self.d_model)
+        _validation.fraction("dropout", self.dropout)
+        _validation.one_of("activation", self.activation, _ACTIVATIONS)
         for name in ("share_embeddings", "tie_output", "normalize_first"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"`{name}` must be a bool. Received: {name}={getattr(self, name)!r}")
+            _validation.boolean(name, getattr(self, name))
         if self.share_embeddings and self.source_vocab_size != self.target_vocab_size:
             raise ValueError(
                 "share_embeddings=True needs one vocabulary for source and target. Received: "

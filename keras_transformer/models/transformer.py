@@ -11,9 +11,10 @@ DECODER_INPUT = "decoder_tokens"
 
 
 @dataclasses.dataclass
-class _TransformerLayers:
-    """The named layers of a model built here, so a second graph (attention inspection, cached
-    decoding) can reuse them. Names are part of the saved format: keep them stable."""
+class TransformerLayers:
+    """The named layers of a model built by `build_transformer`, so a second graph (attention
+    inspection, cached decoding) can reuse them: `TransformerLayers.from_model(model)`. Names are part
+    of the saved format: keep them stable."""
 
     source_embedding: TokenEmbedding
     target_embedding: TokenEmbedding
@@ -107,15 +108,35 @@ class _TransformerLayers:
 
 @keras.saving.register_keras_serializable(package="keras_transformer")
 class TransformerModel(keras.Model):
-    """The functional model `build_transformer` returns, with its inputs checked before Keras casts them.
+    """The functional model `build_transformer` returns: it carries its `TransformerConfig` and checks
+    its inputs before Keras casts them.
+
+    `model.config` is the config it was built from; everything that needs a size (decoding, export,
+    plots) reads it there. `get_config` is that config, and `from_config` rebuilds the same graph
+    with `build_transformer`, so `.keras` files hold no layer graph to trust, only sizes.
 
     Keras casts whatever it is fed to the `int32` of the inputs, so float ids (1.7 -> 1) would be
     silently truncated; this class refuses them, and wrong ranks or batch sizes, naming the input.
-    It keeps `Functional`'s constructor, so `.keras` files restore it as a functional graph.
     """
 
-    def __init__(self, inputs, outputs, name=None, **kwargs):
+    def __init__(self, inputs, outputs, name=None, config=None, **kwargs):
         super().__init__(inputs, outputs, name=name, **kwargs)
+        self.config = config
+
+    def get_config(self):
+        if self.config is None:  # a graph from an older `.keras` file: keep the functional form
+            return super().get_config()
+        return {"name": self.name, "trainable": self.trainable, "transformer_config": self.config.to_dict()}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        if "transformer_config" not in config:
+            return super().from_config(config, custom_objects=custom_objects)
+        from keras_transformer.models.config import TransformerConfig
+
+        model = build_transformer(TransformerConfig.from_dict(config["transformer_config"]), name=config["name"])
+        model.trainable = config.get("trainable", True)
+        return model
 
     def call(self, inputs, training=None, mask=None):
         if not isinstance(inputs, dict) or set(inputs) != {ENCODER_INPUT, DECODER_INPUT}:
@@ -170,9 +191,9 @@ def build_transformer(config, name="transformer"):
     if not isinstance(config, TransformerConfig):
         raise TypeError(f"`config` must be a TransformerConfig. Received: config={config!r}")
     inputs = _token_inputs()
-    layers = _TransformerLayers.create(config)
+    layers = TransformerLayers.create(config)
     logits = layers.forward(inputs[ENCODER_INPUT], inputs[DECODER_INPUT])
-    return TransformerModel(inputs, logits, name=name)
+    return TransformerModel(inputs, logits, name=name, config=config)
 
 
 def build_attention_model(model):
@@ -189,7 +210,7 @@ def build_attention_model(model):
         keys it may attend to.
     """
     inputs = _token_inputs()
-    outputs = _AttentionInspector(_TransformerLayers.from_model(model), name="attention_inspector")(inputs)
+    outputs = _AttentionInspector(TransformerLayers.from_model(model), name="attention_inspector")(inputs)
     return keras.Model(inputs, outputs, name=f"{model.name}_attention")
 
 
@@ -212,3 +233,20 @@ class _AttentionInspector(keras.layers.Layer):
         return self.transformer_layers.forward(
             inputs[ENCODER_INPUT], inputs[DECODER_INPUT], return_attention_scores=True, training=False
         )
+
+
+def config_of(model):
+    """The `TransformerConfig` a model was built from (`model.config`).
+
+    Raises:
+        ValueError: the model carries no config (it was not built by `build_transformer`).
+    """
+    config = getattr(model, "config", None)
+    from keras_transformer.models.config import TransformerConfig
+
+    if not isinstance(config, TransformerConfig):
+        raise ValueError(
+            "The model carries no TransformerConfig: build it with build_transformer(config) (or load a "
+            f".keras file saved from one). Received: model={getattr(model, 'name', model)!r}"
+        )
+    return config

@@ -6,6 +6,8 @@ import json
 
 import tensorflow as tf
 
+from keras_transformer import _validation
+
 _SPLITS = ("characters", "whitespace")
 _FORMAT = "keras_transformer.Tokenizer"
 _FORMAT_VERSION = 1
@@ -61,10 +63,8 @@ class Tokenizer(tf.Module):
 
     def __init__(self, vocabulary, split="characters", lowercase=False, name=None):
         super().__init__(name=name)
-        if split not in _SPLITS:
-            raise ValueError(f"`split` must be one of {_SPLITS}. Received: split={split!r}")
-        if not isinstance(lowercase, bool):
-            raise TypeError(f"`lowercase` must be a bool. Received: lowercase={lowercase!r}")
+        _validation.one_of("split", split, _SPLITS)
+        _validation.boolean("lowercase", lowercase)
         if isinstance(vocabulary, (str, bytes)):
             raise TypeError(f"`vocabulary` must be a list of str, not one string. Received: vocabulary={vocabulary!r}")
         vocabulary = list(vocabulary)
@@ -124,12 +124,9 @@ class Tokenizer(tf.Module):
         Returns:
             A `Tokenizer`.
         """
-        if split not in _SPLITS:
-            raise ValueError(f"`split` must be one of {_SPLITS}. Received: split={split!r}")
-        if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
-            raise ValueError(f"`min_count` must be a positive int. Received: min_count={min_count!r}")
-        if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1):
-            raise ValueError(f"`max_size` must be None or a positive int. Received: max_size={max_size!r}")
+        _validation.one_of("split", split, _SPLITS)
+        _validation.positive_int("min_count", min_count)
+        _validation.positive_int("max_size", max_size, allow_none=True)
         if isinstance(texts, (str, bytes)):
             raise TypeError(f"`texts` must be an iterable of strings, not one string. Received: texts={texts!r}")
         counts = collections.Counter()
@@ -202,10 +199,7 @@ class Tokenizer(tf.Module):
             `tf.Tensor` `(length,)`. An empty or whitespace-only text gives an empty row (the latter
             only in "whitespace" mode; in "characters" mode spaces are symbols).
         """
-        if max_length is not None and (
-            isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1
-        ):
-            raise ValueError(f"`max_length` must be None or a positive int. Received: max_length={max_length!r}")
+        _validation.positive_int("max_length", max_length, allow_none=True)
         texts = _as_string_tensor(texts, "texts")
         if texts.shape.rank not in (0, 1):
             raise ValueError(f"`texts` must be a scalar or have shape (B,). Received: texts.shape={texts.shape}")

@@ -1,6 +1,5 @@
 """`ResumableCheckpoint`: save the whole training state at each epoch end, atomically, and resume from it."""
 
-import hashlib
 import json
 import os
 import shutil
@@ -9,6 +8,9 @@ import uuid
 import warnings
 
 import keras
+
+from keras_transformer import _validation
+from keras_transformer._hashing import sha256_file
 
 MANIFEST_NAME = "checkpoint.json"
 _FORMAT = 1
@@ -76,8 +78,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         super().__init__()
         if not isinstance(directory, (str, os.PathLike)) or not str(directory):
             raise ValueError(f"`directory` must be a non-empty path. Received: directory={directory!r}")
-        if isinstance(max_to_keep, bool) or not isinstance(max_to_keep, int) or max_to_keep < 1:
-            raise ValueError(f"`max_to_keep` must be an int >= 1. Received: max_to_keep={max_to_keep!r}")
+        _validation.int_at_least("max_to_keep", max_to_keep, 1)
         if write not in (None, True, False):
             raise ValueError(f"`write` must be None, True or False. Received: write={write!r}")
         if verbose not in (0, 1):
@@ -206,7 +207,8 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         os.makedirs(self.directory, exist_ok=True)
         temporary = os.path.join(self.directory, f"{_TEMPORARY_PREFIX}{uuid.uuid4().hex}-{name}")
         self._write_weights(temporary)
-        digest, size = _sha256(temporary)
+        size = os.path.getsize(temporary)
+        digest = sha256_file(temporary)
         os.replace(temporary, os.path.join(self.directory, name))
         _fsync_directory(self.directory)
         entry = {
@@ -267,26 +269,16 @@ def _is_number(value):
     return True
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
-
-
 def _verify(entry):
     """None if the file matches the manifest, else what is wrong."""
     try:
-        digest, size = _sha256(entry["path"])
+        size = os.path.getsize(entry["path"])
+        if size != entry["bytes"]:
+            return f"{size} bytes, the manifest says {entry['bytes']}"
+        if sha256_file(entry["path"]) != entry["sha256"]:
+            return "SHA-256 differs from the manifest"
     except OSError as error:
         return f"unreadable: {error}"
-    if size != entry["bytes"]:
-        return f"{size} bytes, the manifest says {entry['bytes']}"
-    if digest != entry["sha256"]:
-        return "SHA-256 differs from the manifest"
     return None
 
 

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_transformer import _validation
+
 
 @keras.saving.register_keras_serializable(package="keras_transformer")
 class TransformerSchedule(keras.optimizers.schedules.LearningRateSchedule):
@@ -23,12 +25,9 @@ class TransformerSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """
 
     def __init__(self, d_model, warmup_steps=4000, scale=1.0):
-        if not isinstance(d_model, int) or d_model <= 0:
-            raise ValueError(f"`d_model` must be a positive int. Received: d_model={d_model!r}")
-        if not isinstance(warmup_steps, int) or warmup_steps <= 0:
-            raise ValueError(f"`warmup_steps` must be a positive int. Received: warmup_steps={warmup_steps!r}")
-        if scale <= 0:
-            raise ValueError(f"`scale` must be positive. Received: scale={scale!r}")
+        _validation.positive_int("d_model", d_model)
+        _validation.positive_int("warmup_steps", warmup_steps)
+        _validation.positive_number("scale", scale)
         self.d_model = d_model
         self.warmup_steps = warmup_steps
         self.scale = scale

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from keras_transformer import _validation
+
 
 def _pad(sequences, length, name):
     array = np.zeros((len(sequences), length), dtype="int32")
@@ -40,9 +42,8 @@ def teacher_forcing(sources, targets, start_id, end_id, source_length=None, targ
             "`sources` and `targets` must pair up. Received: "
             f"len(sources)={len(sources)}, len(targets)={len(targets)}"
         )
-    for name, value in (("start_id", start_id), ("end_id", end_id)):
-        if not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValueError(f"`{name}` must be a positive id (0 is padding). Received: {name}={value!r}")
+    _validation.positive_int("start_id", start_id)  # 0 is padding
+    _validation.positive_int("end_id", end_id)
     for name, sequences in (("sources", sources), ("targets", targets)):
         for row, sequence in enumerate(sequences):
             if any(int(token) <= 0 for token in sequence):

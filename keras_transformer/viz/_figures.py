@@ -9,6 +9,8 @@ import matplotlib
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
+from keras_transformer import _validation
+
 # Fonts that cover Japanese (and most CJK) glyphs, most common first. The first ones found are put
 # after DejaVu Sans in the family list: matplotlib (>= 3.6) falls back glyph by glyph, so Latin text
 # keeps DejaVu and kana/kanji come from the CJK font.
@@ -90,15 +92,6 @@ def _label_size(count):
     return 9 if count <= 30 else max(5, 9 - math.ceil((count - 30) / 10))
 
 
-def check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
-
-
-def check_index(name, value, count, what):
+def check_index(name, value, count):
     """`value` indexes `count` items Python-style (negative from the end); returns it in [0, count)."""
-    if isinstance(value, bool) or not isinstance(value, int) or not -count <= value < count:
-        raise ValueError(
-            f"`{name}` must be an int in [{-count}, {count}) for {count} {what}. Received: {name}={value!r}"
-        )
-    return value % count
+    return _validation.int_in_range(name, value, -count, count) % count

@@ -9,8 +9,9 @@ import weakref
 
 import numpy as np
 
+from keras_transformer import _validation
 from keras_transformer.decoding import generate
-from keras_transformer.models import build_attention_model
+from keras_transformer.models import build_attention_model, config_of
 from keras_transformer.viz import _figures
 
 # kind -> (output of `build_attention_model`, the paper's name, query tokens, key tokens)
@@ -145,7 +146,7 @@ def attention_maps(
     if target_ids is None:
         if max_length is None:
             max_length = model_max_length - 1
-        _figures.check_positive_int("max_length", max_length)
+        _validation.positive_int("max_length", max_length)
         if max_length > model_max_length - 1:
             raise ValueError(
                 f"`max_length` must be at most the model's max_length - 1 = {model_max_length - 1} (the start id "
@@ -224,7 +225,7 @@ def plot_attention(
     """
     check_kind(kind)
     maps = _maps(model, source, target_ids, source_tokenizer, target_tokenizer, max_length)
-    layer = _figures.check_index("layer", layer, maps.num_layers, "layers")
+    layer = _figures.check_index("layer", layer, maps.num_layers)
     weights = maps.weights(kind)[layer]  # (H, rows, columns)
     name, queries, keys = _KINDS[kind][1:]
     rows, columns = maps.labels(kind)
@@ -232,7 +233,7 @@ def plot_attention(
         title = f"{name}, layer {layer}, all {maps.num_heads} heads"
         panel_titles = [f"head {h}" for h in range(maps.num_heads)]
     else:
-        head = _figures.check_index("head", head, maps.num_heads, "heads")
+        head = _figures.check_index("head", head, maps.num_heads)
         weights = weights[head : head + 1]
         title = None
         panel_titles = [f"{name}, layer {layer}, head {head}"]
@@ -279,9 +280,9 @@ def plot_attention_overview(
     ['encoder self-attention', 'decoder masked self-attention', 'source-target attention']
     """
     maps = _maps(model, source, target_ids, source_tokenizer, target_tokenizer, max_length)
-    layer = _figures.check_index("layer", layer, maps.num_layers, "layers")
+    layer = _figures.check_index("layer", layer, maps.num_layers)
     if head is not None:
-        head = _figures.check_index("head", head, maps.num_heads, "heads")
+        head = _figures.check_index("head", head, maps.num_heads)
     which = f"head {head}" if head is not None else f"mean of {maps.num_heads} heads"
     kinds = ("encoder_self", "decoder_masked_self", "source_target")
     widths = [maps.weights(kind).shape[-1] for kind in kinds]
@@ -331,7 +332,7 @@ def plot_output_probabilities(
     >>> len(figure.axes[0].get_xticklabels())
     10
     """
-    _figures.check_positive_int("max_columns", max_columns)
+    _validation.positive_int("max_columns", max_columns)
     maps = _maps(model, source, target_ids, source_tokenizer, target_tokenizer, max_length)
     probabilities = maps.output_probabilities  # (T, V)
     vocabulary_size = probabilities.shape[-1]
@@ -409,7 +410,7 @@ def plot_attention_weights(
         raise ValueError(
             f"`panel_titles` must have one title per panel ({panels}). Received: panel_titles={panel_titles!r}"
         )
-    _figures.check_positive_int("columns", columns)
+    _validation.positive_int("columns", columns)
     grid_columns = min(panels, columns)
     grid_rows = -(-panels // grid_columns)
     # Room for the cells, then for the tick labels: about 0.08 inch a character.
@@ -485,13 +486,7 @@ def _attention_model(model):
 
 
 def _model_max_length(model):
-    try:
-        return model.get_layer("positional_encoding").max_length
-    except (AttributeError, ValueError):
-        raise ValueError(
-            f"`model` must be a model from build_transformer (with a 'positional_encoding' layer). "
-            f"Received: model={model!r}"
-        ) from None
+    return config_of(model).max_length
 
 
 def _as_ids(name, value, tokenizer, tokenizer_name):

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from keras_transformer import _validation
 from keras_transformer.layers import sinusoidal_table
 from keras_transformer.viz import _figures
 
@@ -29,8 +30,8 @@ def plot_positional_encoding(length, d_model, dimensions=None, save_path=None):
     >>> [axes.get_title() for axes in figure.axes if axes.get_title()]
     ['positional encoding PE(pos, i), d_model = 32', 'PE(pos, i) for a few dimensions i']
     """
-    _figures.check_positive_int("length", length)
-    _figures.check_positive_int("d_model", d_model)
+    _validation.positive_int("length", length)
+    _validation.positive_int("d_model", d_model)
     if dimensions is None:
         even = [d - d % 2 for d in (d_model // 16, d_model // 8, d_model // 4)]
         dimensions = sorted({d for d in (*even, even[-1] + 1) if d < d_model})

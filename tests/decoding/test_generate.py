@@ -1,4 +1,7 @@
+import gc
+import importlib
 import itertools
+import weakref
 
 import keras
 import numpy as np
@@ -6,6 +9,8 @@ import pytest
 
 from keras_transformer import TransformerConfig, build_transformer
 from keras_transformer.decoding import IncrementalDecoder, generate, length_penalty
+
+generate_module = importlib.import_module("keras_transformer.decoding.generate")
 
 rng = np.random.default_rng(21)
 
@@ -208,3 +213,31 @@ def test_xla_compiled_loop_gives_the_same_tokens():
 def test_out_of_range_source_ids_are_refused():
     with pytest.raises(ValueError, match=r"\[0, 100\).*from 3 to 100"):
         generate(make_model(), np.array([[3, 100]], "int32"), 4)
+
+
+def test_compiled_loops_do_not_keep_the_model_alive():
+    model = make_model(num_encoder_layers=1, num_decoder_layers=1)
+    generate(model, sources(), 4)
+    generate(model, sources(), 4, strategy="beam", beam_size=2)
+    assert len(generate_module._COMPILED[model]) == 2
+    model_ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert model_ref() is None
+
+
+def test_compiled_loops_per_model_are_bounded_and_reused(monkeypatch):
+    monkeypatch.setattr(generate_module, "_MAX_COMPILED_PER_MODEL", 2)
+    model = make_model(num_encoder_layers=1, num_decoder_layers=1)
+    encoder_tokens = sources()
+    first = generate(model, encoder_tokens, 4)
+    compiled = generate_module._COMPILED[model]
+    greedy = next(iter(compiled.values()))
+    again = generate(model, encoder_tokens, 4)
+    assert list(compiled.values()) == [greedy]  # the same settings reuse the traced function
+    np.testing.assert_array_equal(np.asarray(again["tokens"]), np.asarray(first["tokens"]))
+    for max_length in (5, 6):
+        generate(model, encoder_tokens, max_length)
+    assert len(compiled) == 2
+    assert greedy not in compiled.values()  # the least recently used went first
+    assert [key[2] for key in compiled] == [5, 6]  # (jit_compile, strategy, max_length, ...)

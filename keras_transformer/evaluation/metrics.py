@@ -2,6 +2,8 @@
 (whole-answer) error rate, phoneme and character error rates, exact match. Plain Python, run on decoded
 strings after generation."""
 
+METRICS = ("exact_match", "word_error_rate", "phoneme_error_rate", "character_error_rate")
+
 
 def edit_distance(a, b):
     """Levenshtein distance: the fewest insertions, deletions and substitutions that turn `a` into `b`.

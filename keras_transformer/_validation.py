@@ -1,0 +1,85 @@
+"""The one home of argument checks: each raises a `ValueError` (or `TypeError`) that names the
+argument and says what was received, e.g. "`beam_size` must be a positive int. Received: beam_size=0".
+
+`bool` is never accepted where a number is asked for (`True` is an `int` to Python, not to a user).
+"""
+
+import math
+import numbers
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def positive_int(name, value, allow_none=False):
+    """`value` as an int >= 1 (`None` passes through when `allow_none`)."""
+    if value is None and allow_none:
+        return None
+    if not _is_int(value) or value < 1:
+        what = "None or a positive int" if allow_none else "a positive int"
+        raise ValueError(f"`{name}` must be {what}. Received: {name}={value!r}")
+    return int(value)
+
+
+def int_at_least(name, value, low):
+    """`value` as an int >= `low`."""
+    if not _is_int(value) or value < low:
+        raise ValueError(f"`{name}` must be an int >= {low}. Received: {name}={value!r}")
+    return int(value)
+
+
+def non_negative_int(name, value):
+    """`value` as an int >= 0."""
+    return int_at_least(name, value, 0)
+
+
+def int_in_range(name, value, low, high):
+    """`value` as an int with low <= value < high."""
+    if not _is_int(value) or not low <= value < high:
+        raise ValueError(f"`{name}` must be an int in [{low}, {high}). Received: {name}={value!r}")
+    return int(value)
+
+
+def divides(divisor_name, divisor, name, value):
+    """Check that the int `divisor` divides the int `value` (both already checked positive)."""
+    if value % divisor:
+        raise ValueError(
+            f"`{divisor_name}` must divide `{name}`. Received: {name}={value!r}, {divisor_name}={divisor!r}"
+        )
+
+
+def positive_number(name, value):
+    """`value` as a finite float > 0."""
+    if not _is_number(value) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"`{name}` must be a positive number. Received: {name}={value!r}")
+    return float(value)
+
+
+def fraction(name, value, low_open=False, high_open=True):
+    """`value` as a float in [0, 1), or (0, 1] with `low_open=True, high_open=False`."""
+    ok = _is_number(value) and math.isfinite(value)
+    if ok:
+        ok = (value > 0 if low_open else value >= 0) and (value < 1 if high_open else value <= 1)
+    if not ok:
+        interval = ("(" if low_open else "[") + "0, 1" + (")" if high_open else "]")
+        raise ValueError(f"`{name}` must be a number in {interval}. Received: {name}={value!r}")
+    return float(value)
+
+
+def boolean(name, value):
+    """`value` if it is a bool."""
+    if not isinstance(value, bool):
+        raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
+    return value
+
+
+def one_of(name, value, choices):
+    """`value` if it is one of `choices`."""
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {list(choices)}. Received: {name}={value!r}")
+    return value

@@ -1,0 +1,95 @@
+"""`DecodingSettings`: how a model turns a source into an output, in one frozen, validated value.
+
+The same settings drive `TextPipeline.predict`, the exported SavedModel and the TFLite generator, and
+a zoo folder stores them in its `zoo.json`, so every runtime decodes the way the model card measured.
+"""
+
+import dataclasses
+
+from keras_transformer import _validation
+
+STRATEGIES = ("greedy", "beam", "sample")
+
+
+@dataclasses.dataclass(frozen=True)
+class DecodingSettings:
+    """Decoding options; validated on construction.
+
+    Args:
+        strategy: "greedy", "beam" or "sample".
+        beam_size: beam width (beam search only).
+        length_penalty: GNMT's α in ((5 + length) / 6)^α (beam search only).
+        max_output_length: the most ids generated (end id included); None: the model's `max_length`.
+        temperature, top_k, top_p, seed: sampling options (see `generate`).
+
+    Example:
+    >>> settings = DecodingSettings(strategy="beam", beam_size=4, max_output_length=32)
+    >>> settings.replace(strategy="greedy").strategy
+    'greedy'
+    >>> DecodingSettings.from_dict(settings.to_dict()) == settings
+    True
+    """
+
+    strategy: str = "greedy"
+    beam_size: int = 4
+    length_penalty: float = 0.6
+    max_output_length: int | None = None
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        _validation.one_of("strategy", self.strategy, STRATEGIES)
+        _validation.positive_int("beam_size", self.beam_size)
+        if isinstance(self.length_penalty, bool) or not isinstance(self.length_penalty, (int, float)):
+            raise ValueError(f"`length_penalty` must be a number. Received: length_penalty={self.length_penalty!r}")
+        _validation.positive_int("max_output_length", self.max_output_length, allow_none=True)
+        _validation.positive_number("temperature", self.temperature)
+        _validation.positive_int("top_k", self.top_k, allow_none=True)
+        if self.top_p is not None:
+            _validation.fraction("top_p", self.top_p, low_open=True, high_open=False)
+        _validation.non_negative_int("seed", self.seed)
+        object.__setattr__(self, "length_penalty", float(self.length_penalty))
+        object.__setattr__(self, "temperature", float(self.temperature))
+
+    def replace(self, **changes):
+        """A copy with `changes` (validated again); `None` values leave a field as it is."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def resolved(self, model_max_length):
+        """A copy whose `max_output_length` is set: the model's `max_length` when it was None;
+        `ValueError` when it is larger than the model allows."""
+        length = self.max_output_length or model_max_length
+        if length > model_max_length:
+            raise ValueError(
+                f"`max_output_length` must be at most the model's max_length={model_max_length}. "
+                f"Received: max_output_length={length}"
+            )
+        return dataclasses.replace(self, max_output_length=length)
+
+    def generate_arguments(self):
+        """The keyword arguments of `generate` these settings stand for (all but `max_output_length`)."""
+        return {
+            "strategy": self.strategy,
+            "beam_size": self.beam_size,
+            "length_penalty": self.length_penalty,
+            "temperature": self.temperature,
+            "top_k": self.top_k,
+            "top_p": self.top_p,
+            "seed": self.seed,
+        }
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        """Settings from `to_dict` output; an unknown key is an error naming it."""
+        if not isinstance(values, dict):
+            raise ValueError(f"Decoding settings must be a dict. Received: {values!r}")
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"Unknown decoding settings {unknown}; known: {sorted(known)}. Received: {values!r}")
+        return cls(**values)

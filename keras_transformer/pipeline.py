@@ -1,0 +1,168 @@
+"""`TextPipeline`: texts in, texts out. A model, its two tokenizers and its `DecodingSettings`, run as
+one compiled TensorFlow function that `predict` calls and the exported SavedModel serves.
+"""
+
+import tensorflow as tf
+
+from keras_transformer import _validation
+from keras_transformer.decoding.dispatch import decode
+from keras_transformer.decoding.incremental import IncrementalDecoder
+from keras_transformer.decoding.settings import DecodingSettings
+from keras_transformer.layers import graph_checks_disabled
+from keras_transformer.models import config_of
+
+
+def dense_source_ids(ragged_ids):
+    """(B, None) ragged ids -> (B, S) int32, zero-padded, with S >= 1 so that an all-empty batch still
+    has a (fully masked) source position."""
+    dense = tf.cast(ragged_ids.to_tensor(default_value=0), tf.int32)
+    return tf.pad(dense, [[0, 0], [0, tf.maximum(1 - tf.shape(dense)[1], 0)]])
+
+
+class TextPipeline:
+    """A trained Transformer with everything needed to run it on text.
+
+    Args:
+        model: a model from `build_transformer` (it carries its `TransformerConfig`).
+        source_tokenizer, target_tokenizer: `keras_transformer.text.Tokenizer`s; the target's start
+            and end ids drive decoding.
+        settings: a `DecodingSettings` (default greedy); its `max_output_length` defaults to the
+            model's `max_length`.
+        name: a name for messages and exports (default the model's name).
+        info: what a zoo folder says about the model's task and data (`zoo.ZooInfo`), or None.
+        card: the model card's Markdown ("" when there is none).
+        path: the zoo folder the pipeline was loaded from, or None for one built in memory.
+
+    `predict(texts)` and the SavedModel's `serving_default` (see `keras_transformer.export`) run the
+    same `texts_function`: tokenize (truncating to the model's `max_length`), encode, decode with
+    the key/value cache as the settings say, detokenize. A pipeline built in memory from a model
+    just trained behaves exactly like one loaded from the zoo.
+
+    Example:
+    >>> from keras_transformer import TransformerConfig, build_transformer
+    >>> from keras_transformer.text import Tokenizer
+    >>> source = Tokenizer.from_corpus(["abc"])
+    >>> target = Tokenizer.from_corpus(["xyz"])
+    >>> config = TransformerConfig.from_name("tiny", source_vocab_size=source.vocabulary_size,
+    ...                                      target_vocab_size=target.vocabulary_size, max_length=8)
+    >>> pipeline = TextPipeline(build_transformer(config), source, target, DecodingSettings(max_output_length=5))
+    >>> outputs = pipeline.predict(["cab", ""])  # an untrained model: some string per input
+    >>> len(outputs), all(isinstance(text, str) for text in outputs)
+    (2, True)
+    """
+
+    def __init__(self, model, source_tokenizer, target_tokenizer, settings=None, name=None, info=None, card="", path=None):
+        self.model = model
+        self.config = config_of(model)
+        for argument, tokenizer, size in (
+            ("source_tokenizer", source_tokenizer, self.config.source_vocab_size),
+            ("target_tokenizer", target_tokenizer, self.config.target_vocab_size),
+        ):
+            if getattr(tokenizer, "vocabulary_size", None) != size:
+                raise ValueError(
+                    f"`{argument}` must be a Tokenizer whose vocabulary_size equals the model's "
+                    f"({size}). Received: {argument}={tokenizer!r} with vocabulary_size="
+                    f"{getattr(tokenizer, 'vocabulary_size', None)}"
+                )
+        self.source_tokenizer = source_tokenizer
+        self.target_tokenizer = target_tokenizer
+        settings = DecodingSettings() if settings is None else settings
+        if not isinstance(settings, DecodingSettings):
+            raise TypeError(f"`settings` must be a DecodingSettings. Received: settings={settings!r}")
+        self.settings = settings.resolved(self.config.max_length)
+        self.name = name or model.name
+        self.info = info
+        self.card = card
+        self.path = path
+        self.decoder = IncrementalDecoder(model)
+        self._functions = {}
+
+    def __repr__(self):
+        return f"TextPipeline(name={self.name!r}, settings={self.settings})"
+
+    def with_settings(self, **changes):
+        """The settings with `changes` applied (None values ignored), resolved for this model."""
+        return self.settings.replace(**changes).resolved(self.config.max_length)
+
+    # ---------------------------------------------------------------- compiled functions
+
+    def ids_function(self, settings=None):
+        """The compiled `encoder_tokens (B, S) int32 -> decode(...)` dict function for `settings`
+        (default the pipeline's), traced once per settings value."""
+        return self._function("ids", settings or self.settings)
+
+    def texts_function(self, settings=None):
+        """The compiled `texts (B,) string -> {"outputs": (B,) string}` function for `settings`
+        (default the pipeline's): the one function `predict` and the SavedModel run."""
+        return self._function("texts", settings or self.settings)
+
+    def _function(self, kind, settings):
+        key = (kind, settings)
+        if key not in self._functions:
+            decoder, ids = self.decoder, {"start_id": self.target_tokenizer.start_id, "end_id": self.target_tokenizer.end_id}
+
+            def decode_ids(encoder_tokens):
+                # Ids come from the tokenizer (or a signature that checks them): no per-step asserts.
+                with graph_checks_disabled():
+                    return decode(decoder, encoder_tokens, settings, **ids)
+
+            if kind == "ids":
+                function = tf.function(decode_ids, input_signature=[tf.TensorSpec([None, None], tf.int32, name="encoder_tokens")])
+            else:
+
+                def texts_to_texts(texts):
+                    # A loaded signature does not enforce its TensorSpec's rank; ensure_shape does.
+                    texts = tf.ensure_shape(texts, [None])
+                    ragged = self.source_tokenizer.tokenize(texts, max_length=self.config.max_length)
+                    tokens = decode_ids(dense_source_ids(ragged))["tokens"]
+                    return {"outputs": self.target_tokenizer.detokenize(tokens)}
+
+                function = tf.function(texts_to_texts, input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
+            self._functions[key] = function
+        return self._functions[key]
+
+    # ---------------------------------------------------------------- Python API
+
+    def predict(self, texts, batch_size=64, progress=None, **overrides):
+        """Outputs for `texts` (a list of str), in order.
+
+        Args:
+            texts: the inputs; empty strings are allowed (the model sees an all-padding source).
+            batch_size: how many texts go through the model at once.
+            progress: optional callable `progress(done, total)` called after each batch.
+            **overrides: `DecodingSettings` fields to change for this call (e.g. `strategy="beam"`);
+                None values are ignored.
+
+        Returns:
+            A list of str.
+        """
+        texts = check_texts(texts)
+        batch_size = _validation.positive_int("batch_size", batch_size)
+        function = self.texts_function(self.with_settings(**overrides))
+        outputs = []
+        for start in range(0, len(texts), batch_size):
+            batch = function(tf.constant(texts[start : start + batch_size], tf.string))["outputs"].numpy()
+            outputs.extend(text.decode("utf-8") for text in batch)
+            if progress is not None:
+                progress(len(outputs), len(texts))
+        return outputs
+
+    def encode_texts(self, texts):
+        """Texts -> `(B, S)` int32 ids as the pipeline feeds them to the model (truncated to the
+        model's `max_length`, at least one column)."""
+        ragged = self.source_tokenizer.tokenize(tf.constant(check_texts(texts), tf.string), max_length=self.config.max_length)
+        return dense_source_ids(ragged).numpy()
+
+
+def check_texts(texts):
+    """`texts` as a list of str; `TypeError` for one bare string or a non-str item (naming its index)."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError("`texts` must be a list of strings, not one string. Wrap it: predict([text]).")
+    texts = list(texts)
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"`texts` must hold str. Received: {type(text).__name__} at index {index}")
+    return texts
+
+
+__all__ = ["TextPipeline", "check_texts", "dense_source_ids"]

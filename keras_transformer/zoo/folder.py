@@ -1,0 +1,120 @@
+"""Zoo folders on disk: `save` writes a `TextPipeline` as one, `load` reads one back (checksums first).
+
+A zoo folder holds `config.json` (the `TransformerConfig`), `zoo.json` (a `ZooInfo` plus the
+`DecodingSettings` under `"decoding"`), `source_vocabulary.json` / `target_vocabulary.json`,
+`model.weights.h5`, `card.md`, optionally `history.csv` (the per-epoch `fit` history) and
+`generator.tflite` (the TFLite generator), and `manifest.sha256`. `load` checks the manifest before
+reading anything else, and reads weights only from the Keras weights file: no pickle, no code.
+"""
+
+import csv
+import json
+import pathlib
+
+from keras_transformer.decoding.settings import DecodingSettings
+from keras_transformer.models import TransformerConfig, build_transformer
+from keras_transformer.pipeline import TextPipeline
+from keras_transformer.text import Tokenizer
+from keras_transformer.zoo.info import ZooInfo
+from keras_transformer.zoo.manifest import verify_manifest, write_manifest
+from keras_transformer.zoo.registry import ZooError, model_dir
+
+
+def read_settings(directory):
+    """`(ZooInfo, DecodingSettings)` from a zoo folder's `zoo.json`."""
+    path = pathlib.Path(directory) / "zoo.json"
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+        decoding = DecodingSettings.from_dict(values.pop("decoding", {}))
+        return ZooInfo.from_dict(values), decoding
+    except (ValueError, TypeError) as error:
+        raise ZooError(f"{path} is not a valid zoo.json: {error}") from None
+
+
+def load(name):
+    """Load zoo model `name` (a name from `list_models()` or a path to a zoo folder), after checking
+    every file's sha256.
+
+    Returns:
+        A `TextPipeline` with the folder's decoding settings, `info`, `card` and `path`.
+
+    Raises:
+        ZooError: unknown name, a missing file, or a checksum mismatch.
+    """
+    directory = model_dir(name)
+    verify_manifest(directory)
+    info, settings = read_settings(directory)
+    config = TransformerConfig.from_json((directory / "config.json").read_text(encoding="utf-8"))
+    model = build_transformer(config, name=directory.name)
+    model.load_weights(str(directory / "model.weights.h5"))
+    return TextPipeline(
+        model,
+        Tokenizer.load(str(directory / "source_vocabulary.json")),
+        Tokenizer.load(str(directory / "target_vocabulary.json")),
+        settings,
+        name=directory.name,
+        info=info,
+        card=(directory / "card.md").read_text(encoding="utf-8"),
+        path=directory,
+    )
+
+
+def save(directory, pipeline, info, card, history=None):
+    """Write `pipeline` as a zoo folder: weights, config, tokenizers, `zoo.json` (`info` and the
+    pipeline's decoding settings), the card, optionally the `fit` history (`{name: [value per
+    epoch]}`) as `history.csv`, and the manifest.
+
+    Returns:
+        The folder, a `pathlib.Path`.
+    """
+    if not isinstance(pipeline, TextPipeline):
+        raise TypeError(f"`pipeline` must be a TextPipeline. Received: pipeline={pipeline!r}")
+    if not isinstance(info, ZooInfo):
+        raise TypeError(f"`info` must be a ZooInfo. Received: info={info!r}")
+    if not isinstance(card, str):
+        raise TypeError(f"`card` must be a str (Markdown). Received: card={type(card).__name__}")
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "config.json").write_text(pipeline.config.to_json() + "\n", encoding="utf-8")
+    write_settings(directory, info, pipeline.settings)
+    pipeline.source_tokenizer.save(str(directory / "source_vocabulary.json"))
+    pipeline.target_tokenizer.save(str(directory / "target_vocabulary.json"))
+    pipeline.model.save_weights(str(directory / "model.weights.h5"))
+    (directory / "card.md").write_text(card, encoding="utf-8")
+    if history is not None:
+        write_history(directory / "history.csv", history)
+    write_manifest(directory)
+    return directory
+
+
+def write_settings(directory, info, settings):
+    """Write `zoo.json` (call `write_manifest` after changing a packaged folder)."""
+    values = {**info.to_dict(), "decoding": settings.to_dict()}
+    (pathlib.Path(directory) / "zoo.json").write_text(json.dumps(values, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def read_history(directory):
+    """The training run's per-epoch `fit` history `{name: [value per epoch]}` from a zoo folder's
+    `history.csv`, or None when it has none."""
+    path = pathlib.Path(directory) / "history.csv"
+    if not path.is_file():
+        return None
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    names = [name for name in (rows[0] if rows else {}) if name != "epoch"]
+    return {name: [float(row[name]) for row in rows] for name in names}
+
+
+def write_history(path, history):
+    """Write a `{name: [value per epoch]}` `fit` history as CSV (an `epoch` column first, from 0, like
+    `keras.callbacks.CSVLogger`)."""
+    logs = getattr(history, "history", history)
+    lengths = {len(values) for values in logs.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"every `history` entry must have one value per epoch. Received lengths: {sorted(lengths)}")
+    names = list(logs)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["epoch", *names])
+        for epoch in range(lengths.pop()):
+            writer.writerow([epoch, *(repr(float(logs[name][epoch])) for name in names)])

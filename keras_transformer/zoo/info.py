@@ -1,0 +1,63 @@
+"""`ZooInfo`: what a zoo folder's `zoo.json` says about a model's task and data (beside its
+`DecodingSettings`)."""
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class ZooInfo:
+    """A zoo model's task, data and evaluation settings; validated on construction.
+
+    Args:
+        task: one line for `zoo list`, e.g. "English word -> ARPAbet phonemes (CMUdict)".
+        dataset: the `keras_transformer.data` builder its splits come from, or None (e.g. a model
+            trained on a user's own files).
+        dataset_config: the builder's config name, or None.
+        source_field, target_field: the dataset fields the model maps.
+        references_field: a field listing every acceptable output (default: the target field).
+        metrics: names of `keras_transformer.evaluation` metrics the card reports.
+        card_metrics: the figures measured when the model was packaged, `{metric: value}`.
+    """
+
+    task: str
+    dataset: str | None = None
+    dataset_config: str | None = None
+    source_field: str = "source"
+    target_field: str = "target"
+    references_field: str | None = None
+    metrics: tuple = ("exact_match",)
+    card_metrics: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        if not isinstance(self.task, str):
+            raise ValueError(f"`task` must be a str. Received: task={self.task!r}")
+        for name in ("source_field", "target_field"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise ValueError(f"`{name}` must be a non-empty str. Received: {name}={getattr(self, name)!r}")
+        from keras_transformer import evaluation
+
+        metrics = tuple(self.metrics)
+        unknown = [m for m in metrics if not isinstance(m, str) or not callable(getattr(evaluation, m, None))]
+        if unknown:
+            raise ValueError(
+                f"`metrics` must name functions of keras_transformer.evaluation (e.g. 'exact_match', "
+                f"'word_error_rate'). Received: metrics={list(metrics)}"
+            )
+        object.__setattr__(self, "metrics", metrics)
+        object.__setattr__(self, "card_metrics", dict(self.card_metrics))
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self):
+        values = dataclasses.asdict(self)
+        values["metrics"] = list(self.metrics)
+        return values
+
+    @classmethod
+    def from_dict(cls, values):
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"Unknown zoo.json keys {unknown}; known: {sorted(known) + ['decoding']}")
+        return cls(**values)

@@ -1,0 +1,68 @@
+"""Where zoo models are found, by name or by path. Imports no TensorFlow (`keras-transformer zoo list`
+stays quick)."""
+
+import json
+import os
+import pathlib
+
+ZOO_VARIABLE = "KERAS_TRANSFORMER_ZOO"
+MANIFEST = "manifest.sha256"
+PACKAGE_DATA = "keras_transformer.saved_models"  # setup.py installs saved_models/ as this package's data
+
+
+class ZooError(ValueError):
+    """A zoo model is unknown, incomplete or fails its checksums."""
+
+
+def zoo_dirs():
+    """Where zoo models are looked for, in order: `$KERAS_TRANSFORMER_ZOO`, then the zoo installed
+    with the package (package data `keras_transformer/saved_models`, so wheels, `--user` and
+    editable installs all find it), then the `saved_models/` of a source checkout."""
+    found = []
+    if os.environ.get(ZOO_VARIABLE):
+        found.append(pathlib.Path(os.environ[ZOO_VARIABLE]).expanduser())
+    installed = pathlib.Path(__file__).resolve().parents[1] / "saved_models"
+    checkout = pathlib.Path(__file__).resolve().parents[2] / "saved_models"
+    for directory in (installed, checkout):
+        if directory not in found:
+            found.append(directory)
+    return found
+
+
+def list_models():
+    """Names of the zoo models found (folders holding a manifest), sorted."""
+    names = set()
+    for directory in zoo_dirs():
+        if directory.is_dir():
+            names.update(p.name for p in directory.iterdir() if (p / MANIFEST).is_file())
+    return sorted(names)
+
+
+def _looks_like_path(name):
+    return os.sep in name or (os.altsep and os.altsep in name) or name.startswith(".") or name.startswith("~")
+
+
+def model_dir(name):
+    """The folder of zoo model `name`: a name from `list_models()`, or a path to a zoo folder
+    (`./my_model`, `/abs/path`). `ZooError` naming the known models if there is none."""
+    if isinstance(name, os.PathLike):
+        name = os.fspath(name)
+    if not isinstance(name, str) or not name:
+        raise ZooError(f"A zoo model name must be a non-empty string or a path. Received: name={name!r}")
+    if _looks_like_path(name) or pathlib.Path(name).is_absolute():
+        directory = pathlib.Path(name).expanduser()
+        if not directory.is_dir():
+            raise ZooError(f"No zoo folder at {directory}. Received: name={name!r}")
+        if not (directory / MANIFEST).is_file():
+            raise ZooError(f"{directory} is not a zoo folder: it has no {MANIFEST}. Received: name={name!r}")
+        return directory
+    for directory in zoo_dirs():
+        if (directory / name / MANIFEST).is_file():
+            return directory / name
+    raise ZooError(f"Unknown zoo model. Known: {list_models()} (or give a path to a zoo folder). Received: name={name!r}")
+
+
+def describe(name):
+    """The one-line task description of zoo model `name` (from its `zoo.json`), without loading it."""
+    settings = json.loads((model_dir(name) / "zoo.json").read_text(encoding="utf-8"))
+    return settings.get("task", "")
