@@ -4,13 +4,14 @@
     keras-transformer predict g2p_en transformer attention
     echo -e "one\\ntwo" | keras-transformer predict g2p_en          # one input a line, in batches
     keras-transformer evaluate g2p_en [--limit 500]
-    keras-transformer train reverse [script arguments...]
+    keras-transformer train reverse [--epochs 1 --output-dir runs/reverse ...]
     keras-transformer export g2p_en --format tflite --out out/
     keras-transformer plot-attention g2p_en transformer --out attention.png
     keras-transformer plot-pe --length 64 --d-model 128 --out pe.png
 """
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -34,16 +35,41 @@ def _load(name):
         raise CommandError(str(error)) from None
 
 
+@contextlib.contextmanager
 def _quiet_tensorflow(verbose):
-    """Keep TensorFlow's, absl's and Python's warnings off the terminal unless `--verbose`. Runs
-    before anything imports TensorFlow (the C++ log level is read at import)."""
+    """Keep TensorFlow's, absl's and Python's log lines and warnings off the terminal unless `--verbose`.
+
+    TensorFlow's C++ code writes to file descriptor 2 whatever TF_CPP_MIN_LOG_LEVEL says (absl lines
+    before `InitializeLog`, CUDA probes on a CPU machine), so while the command runs descriptor 2
+    points at /dev/null and Python's `sys.stderr` (our messages, progress bars, tracebacks) at a copy
+    of the real one. Both are put back afterwards.
+    """
     if verbose:
+        yield
         return
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     for name in ("tensorflow", "absl", "keras", "h5py"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore")
+    saved_stderr, terminal = sys.stderr, None
+    try:
+        sys.stderr.flush()
+        terminal = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        sys.stderr = open(terminal, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+    except (OSError, ValueError, AttributeError):  # no real descriptor 2 (an embedding host): leave it
+        terminal = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        if terminal is not None:
+            sys.stderr.flush()
+            sys.stderr = saved_stderr
+            os.dup2(terminal, 2)
+            os.close(terminal)
 
 
 def _progress_bar(total, enabled):
@@ -91,44 +117,28 @@ def cmd_predict(args):
 
 
 def cmd_evaluate(args):
-    from keras_transformer import evaluation
-    from keras_transformer.data import load_split
+    from keras_transformer.evaluation import evaluate
 
-    entry = _load(args.name)
-    settings = entry.settings
-    split = args.split if args.limit is None else f"{args.split}[:{args.limit}]"
-    dataset = load_split(settings["dataset"], split, config=settings.get("dataset_config"))
-    sources, references = [], []
-    for example in dataset.as_numpy_iterator():
-        sources.append(example[settings["source_field"]].decode("utf-8"))
-        field = settings.get("references_field") or settings["target_field"]
-        value = example[field]
-        if isinstance(value, (bytes, str)):
-            references.append([value.decode("utf-8") if isinstance(value, bytes) else value])
-        else:
-            references.append([v.decode("utf-8") for v in value])
-    progress = _progress_bar(len(sources), enabled=not args.quiet)
-    predictions = entry.predict(sources, batch_size=args.batch_size, strategy=args.strategy, progress=progress)
-    measured = {
-        metric: round(getattr(evaluation, metric)(predictions, references), 4) for metric in settings["metrics"]
-    }
-    report = {"model": args.name, "split": split, "examples": len(sources), "strategy": args.strategy or settings.get("decoding", {}).get("strategy", "greedy"), "measured": measured, "card": settings.get("card_metrics", {})}
-    print(json.dumps(report, indent=2))
+    pipeline = _load(args.name)
+    bars = []
+
+    def progress(done, total):  # the bar is made on the first batch, once the split's size is known
+        if not bars:
+            bars.append(_progress_bar(total, enabled=not args.quiet))
+        if bars[0] is not None:
+            bars[0](done, total)
+
+    result = evaluate(pipeline, args.split, args.limit, batch_size=args.batch_size, progress=progress, strategy=args.strategy)
+    print(json.dumps(result.report, indent=2))
     return 0
 
 
 def cmd_train(args):
-    script = EXAMPLES / f"train_{args.recipe}.py"
-    if not script.is_file():
-        known = sorted(p.stem[len("train_") :] for p in EXAMPLES.glob("train_*.py")) if EXAMPLES.is_dir() else []
-        raise CommandError(
-            f"no training recipe {args.recipe!r} (looked for {script}); known: {known}. "
-            "Training recipes live in the repository's examples/ folder."
-        )
-    import runpy
+    from keras_transformer.zoo import tasks
 
-    sys.argv = [str(script), *args.script_args]
-    runpy.run_path(str(script), run_name="__main__")
+    if args.task not in tasks.TASKS:
+        raise CommandError(f"no training task {args.task!r}; known: {tasks.task_names()}")
+    tasks.run_task(args.task, args.task_args)
     return 0
 
 
@@ -194,9 +204,9 @@ def build_parser():
     evaluate.add_argument("--quiet", action="store_true")
     evaluate.set_defaults(run=cmd_evaluate)
 
-    train = commands.add_parser("train", help="run a training recipe from examples/ (train_<recipe>.py)")
-    train.add_argument("recipe")
-    train.add_argument("script_args", nargs=argparse.REMAINDER)
+    train = commands.add_parser("train", help="train a zoo task's model (`train TASK --help` lists its options)")
+    train.add_argument("task", help="reverse, g2p_en, itn_numbers, dates_iso, or another registered task")
+    train.add_argument("task_args", nargs=argparse.REMAINDER, help="the task's options")
     train.set_defaults(run=cmd_train)
 
     export = commands.add_parser("export", help="export a zoo model")
@@ -225,15 +235,12 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    _quiet_tensorflow(args.verbose)
-    try:
-        return args.run(args)
-    except CommandError as error:
-        print(f"keras-transformer {args.command}: {error}", file=sys.stderr)
-        return 2
-    except (ValueError, TypeError) as error:
-        print(f"keras-transformer {args.command}: {error}", file=sys.stderr)
-        return 2
+    with _quiet_tensorflow(args.verbose):
+        try:
+            return args.run(args)
+        except (CommandError, ValueError, TypeError) as error:
+            print(f"keras-transformer {args.command}: {error}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ class TextPipeline:
         info: what a zoo folder says about the model's task and data (`zoo.ZooInfo`), or None.
         card: the model card's Markdown ("" when there is none).
         path: the zoo folder the pipeline was loaded from, or None for one built in memory.
+        history: the training run's per-epoch `fit` history `{name: [value per epoch]}` (what
+            `keras.callbacks.History.history` holds, e.g. for `viz.plot_history`), or None.
 
     `predict(texts)` and the SavedModel's `serving_default` (see `keras_transformer.export`) run the
     same `texts_function`: tokenize (truncating to the model's `max_length`), encode, decode with
@@ -51,7 +53,9 @@ class TextPipeline:
     (2, True)
     """
 
-    def __init__(self, model, source_tokenizer, target_tokenizer, settings=None, name=None, info=None, card="", path=None):
+    def __init__(
+        self, model, source_tokenizer, target_tokenizer, settings=None, name=None, info=None, card="", path=None, history=None
+    ):
         self.model = model
         self.config = config_of(model)
         for argument, tokenizer, size in (
@@ -74,6 +78,7 @@ class TextPipeline:
         self.info = info
         self.card = card
         self.path = path
+        self.history = history
         self.decoder = IncrementalDecoder(model)
         self._functions = {}
 

@@ -13,3 +13,21 @@ def _seed_and_policy():
     keras.config.set_dtype_policy("float32")
     yield
     keras.config.set_dtype_policy("float32")
+
+
+def save_tiny_zoo_model(directory, source_texts=("abcdefghij",), target_texts=("A B C D E",), max_length=12,
+                        settings=None, task="test task", card="# card\n", history=None):  # fmt: skip
+    """Write an untrained tiny model as a zoo folder at `directory`; returns its `TextPipeline`.
+
+    Source: characters of `source_texts`; target: whitespace symbols of `target_texts`."""
+    from keras_transformer import DecodingSettings, TextPipeline, TransformerConfig, build_transformer, zoo
+    from keras_transformer.text import Tokenizer
+
+    source = Tokenizer.from_corpus(list(source_texts), split="characters")
+    target = Tokenizer.from_corpus(list(target_texts), split="whitespace")
+    config = TransformerConfig.from_name(
+        "tiny", source_vocab_size=source.vocabulary_size, target_vocab_size=target.vocabulary_size, max_length=max_length
+    )
+    pipeline = TextPipeline(build_transformer(config), source, target, settings or DecodingSettings(max_output_length=8))
+    zoo.save(directory, pipeline, zoo.ZooInfo(task=task), card, history=history)
+    return pipeline

@@ -170,7 +170,9 @@ def test_the_figure_script_takes_any_zoo_model_and_skips_curves_it_does_not_have
     config = TransformerConfig.from_name(
         "tiny", source_vocab_size=tokenizer.vocabulary_size, target_vocab_size=tokenizer.vocabulary_size, max_length=12
     )
-    zoo.save(tmp_path / "zoo" / "letters", build_transformer(config), config, tokenizer, tokenizer, {}, "# card\n")
+    from keras_transformer import TextPipeline
+
+    zoo.save(tmp_path / "zoo" / "letters", TextPipeline(build_transformer(config), tokenizer, tokenizer), zoo.ZooInfo(task="letters"), "# card\n")
     monkeypatch.setenv(zoo.ZOO_VARIABLE, str(tmp_path / "zoo"))
     script = load_figure_script()
     written = script.main(["--zoo", "letters", "--source", "abcj", "--output-dir", str(tmp_path / "out")])

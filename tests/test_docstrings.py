@@ -22,7 +22,10 @@ MODULES = [
     "keras_transformer.decoding.incremental",
     "keras_transformer.decoding.generate",
     "keras_transformer.text.tokenizer",
-    "keras_transformer.evaluation",
+    "keras_transformer.evaluation.metrics",
+    "keras_transformer.data.batching",
+    "keras_transformer.training.averaging",
+    "keras_transformer.training.recipe",
     "keras_transformer.training.callbacks",
     "keras_transformer.training.distributed",
 ]

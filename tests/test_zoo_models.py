@@ -20,9 +20,9 @@ def test_split_examples(settings, count):
     generator walks the test split (lazily, without preparing all of it), so the test stays fast on a
     fresh machine.
     """
-    name, config = settings["dataset"], settings.get("dataset_config")
+    name, config = settings.dataset, settings.dataset_config
     builder = BUILDERS[name](data_dir=str(default_data_dir()), config=config)
-    source, target = settings["source_field"], settings["target_field"]
+    source, target = settings.source_field, settings.target_field
     if builder.is_prepared():
         examples = load_split(name, f"test[:{count}]", config=config).as_numpy_iterator()
         return [(e[source].decode("utf-8"), e[target].decode("utf-8")) for e in examples]
@@ -39,11 +39,11 @@ def test_shipped_model_predicts_test_examples(name):
     if name not in zoo.list_models():
         pytest.skip(f"{name} is not in the zoo (saved_models/{name}/)")
     entry = zoo.load(name)
-    assert entry.settings["metrics"][0] == "exact_match"
-    assert entry.settings.get("card_metrics", {}).get("exact_match") is not None, "the card has no measured metric"
+    assert entry.info.metrics[0] == "exact_match"
+    assert entry.info.card_metrics.get("exact_match") is not None, "the card has no measured metric"
     size = sum(p.stat().st_size for p in entry.path.iterdir() if p.is_file())
     assert size < 30e6, f"{name} is {size / 1e6:.1f} MB; zoo models stay under 30 MB"
-    pairs = test_split_examples(entry.settings, COUNT)
+    pairs = test_split_examples(entry.info, COUNT)
     assert len(pairs) == COUNT
     predictions = entry.predict([source for source, _ in pairs])
     wrong = [(s, p, r) for (s, r), p in zip(pairs, predictions) if p != r]

@@ -124,6 +124,7 @@ def read_pairs(
     max_source_length=None,
     max_target_length=None,
     on_long="error",
+    target_symbols=None,
 ):
     """Read pairs from a TSV file (`target_path=None`) or from two line-aligned files.
 
@@ -132,6 +133,7 @@ def read_pairs(
         target_path: None, or the target file, line-aligned with `path`.
         symbols: `"characters"` or `"whitespace"`: how lengths and emptiness are counted (the split the
             tokenizers will use).
+        target_symbols: the same for the target side, when it differs (default `symbols`).
         max_source_length, max_target_length: None (no limit) or the most symbols a source or a target
             may have.
         on_long: `"error"` (refuse a longer text with `LineTooLongError`) or `"truncate"` (cut it).
@@ -150,14 +152,23 @@ def read_pairs(
     >>> pairs.sources, pairs.targets, pairs.lines
     (('cat', 'dog'), ('K AE1 T', 'D AO1 G'), (1, 2))
     """
+    limits = {
+        "symbols": symbols,
+        "max_source_length": max_source_length,
+        "max_target_length": max_target_length,
+        "on_long": on_long,
+        "target_symbols": target_symbols,
+    }
     if target_path is None:
-        return read_tsv(path, symbols, max_source_length, max_target_length, on_long)
-    return read_aligned(path, target_path, symbols, max_source_length, max_target_length, on_long)
+        return read_tsv(path, **limits)
+    return read_aligned(path, target_path, **limits)
 
 
-def read_tsv(path, symbols="characters", max_source_length=None, max_target_length=None, on_long="error"):
+def read_tsv(
+    path, symbols="characters", max_source_length=None, max_target_length=None, on_long="error", target_symbols=None
+):
     """Pairs from a TSV file of `source<TAB>target` lines (no header). Arguments as for `read_pairs`."""
-    limits = _Limits(symbols, max_source_length, max_target_length, on_long)
+    limits = _Limits(symbols, target_symbols, max_source_length, max_target_length, on_long)
     sources, targets, lines, truncated = [], [], [], 0
     for number, text in _read_lines(path):
         columns = text.split("\t")
@@ -175,11 +186,17 @@ def read_tsv(path, symbols="characters", max_source_length=None, max_target_leng
 
 
 def read_aligned(
-    source_path, target_path, symbols="characters", max_source_length=None, max_target_length=None, on_long="error"
+    source_path,
+    target_path,
+    symbols="characters",
+    max_source_length=None,
+    max_target_length=None,
+    on_long="error",
+    target_symbols=None,
 ):
     """Pairs from two line-aligned files: line i of `source_path` with line i of `target_path`.
     Arguments as for `read_pairs`; `LineCountError` if the files have different numbers of lines."""
-    limits = _Limits(symbols, max_source_length, max_target_length, on_long)
+    limits = _Limits(symbols, target_symbols, max_source_length, max_target_length, on_long)
     source_lines = _read_lines(source_path)
     target_lines = _read_lines(target_path)
     if len(source_lines) != len(target_lines):
@@ -207,7 +224,7 @@ def split_key(source, symbols="characters", lowercase=False):
     if lowercase:
         source = source.lower()
     if symbols == "whitespace":
-        source = " ".join(_symbols(source, symbols))
+        source = " ".join(split_symbols(source, symbols))
     return source
 
 
@@ -250,21 +267,27 @@ def split_pairs(pairs, fractions=DEFAULT_FRACTIONS, symbols="characters", lowerc
     return PairSplits(**{name: pairs.subset(indices) for name, indices in parts.items()})
 
 
-def build_tokenizers(pairs, symbols="characters", lowercase=False):
+def build_tokenizers(pairs, symbols="characters", lowercase=False, target_symbols=None):
     """Source and target `Tokenizer`s whose vocabularies are the symbols of `pairs` (`lowercase`
-    applies to the source side only: targets are produced, and keep their case)."""
+    applies to the source side only: targets are produced, and keep their case; `target_symbols`
+    defaults to `symbols`)."""
+    target_symbols = symbols if target_symbols is None else target_symbols
     _check_symbols(symbols)
+    _check_symbols(target_symbols, "target_symbols")
     source_tokenizer = Tokenizer.from_corpus(pairs.sources, split=symbols, lowercase=lowercase)
-    target_tokenizer = Tokenizer.from_corpus(pairs.targets, split=symbols)
+    target_tokenizer = Tokenizer.from_corpus(pairs.targets, split=target_symbols)
     return source_tokenizer, target_tokenizer
 
 
 def symbol_count(text, symbols="characters"):
     """How many symbols `text` has when split as `symbols` ("characters" or "whitespace")."""
-    return len(_symbols(text, symbols))
+    return len(split_symbols(text, symbols))
 
 
-def _symbols(text, symbols):
+def split_symbols(text, symbols="characters"):
+    """`text`'s symbols as `Tokenizer(split=symbols)` splits valid UTF-8: its code points (a `str`),
+    or its runs of non-whitespace (a list; ASCII whitespace separates, as in `tf.strings.split`)."""
+    _check_symbols(symbols)
     if symbols == "characters":
         return text
     return [piece for piece in _WHITESPACE.split(text) if piece]
@@ -304,11 +327,13 @@ def _read_lines(path):
 class _Limits:
     """The length policy of one read: checks a field, returns it (maybe truncated) and whether it was cut."""
 
-    def __init__(self, symbols, max_source_length, max_target_length, on_long):
+    def __init__(self, symbols, target_symbols, max_source_length, max_target_length, on_long):
         _check_symbols(symbols)
+        target_symbols = symbols if target_symbols is None else target_symbols
+        _check_symbols(target_symbols, "target_symbols")
         if on_long not in ON_LONG:
             raise ValueError(f"`on_long` must be one of {ON_LONG}. Received: on_long={on_long!r}")
-        self.symbols = symbols
+        self.symbols = {"source": symbols, "target": target_symbols}
         self.limits = {
             "source": positive_int("max_source_length", max_source_length, allow_none=True),
             "target": positive_int("max_target_length", max_target_length, allow_none=True),
@@ -316,9 +341,10 @@ class _Limits:
         self.on_long = on_long
 
     def check(self, text, side, path, line):
-        pieces = _symbols(text, self.symbols)
+        symbols = self.symbols[side]
+        pieces = split_symbols(text, symbols)
         if not pieces:
-            raise ColumnError(path, line, f"empty {side} (no {self.symbols} symbol)")
+            raise ColumnError(path, line, f"empty {side} (no {symbols} symbol)")
         limit = self.limits[side]
         if limit is None or len(pieces) <= limit:
             return text, False
@@ -326,16 +352,16 @@ class _Limits:
             raise LineTooLongError(
                 path,
                 line,
-                f"the {side} has {len(pieces)} symbols ({self.symbols}), over the limit of {limit} "
+                f"the {side} has {len(pieces)} symbols ({symbols}), over the limit of {limit} "
                 "(shorten or remove the line, raise the limit, or truncate long lines)",
             )
         kept = pieces[:limit]
-        return (kept if self.symbols == "characters" else " ".join(kept)), True
+        return (kept if symbols == "characters" else " ".join(kept)), True
 
 
-def _check_symbols(symbols):
+def _check_symbols(symbols, name="symbols"):
     if symbols not in SYMBOLS:
-        raise ValueError(f"`symbols` must be one of {SYMBOLS}. Received: symbols={symbols!r}")
+        raise ValueError(f"`{name}` must be one of {SYMBOLS}. Received: {name}={symbols!r}")
 
 
 def _check_fractions(fractions):

@@ -42,7 +42,7 @@ EXPORTERS = {
 }
 
 
-def export(pipeline, format, path, source_tokenizer=None, target_tokenizer=None, settings=None, max_output_length=None):
+def export(pipeline, format, path, source_tokenizer=None, target_tokenizer=None, max_output_length=None, settings=None):
     """Export a `TextPipeline` (or a model from `build_transformer` with its tokenizers) to `path`.
 
     Args:
@@ -53,9 +53,9 @@ def export(pipeline, format, path, source_tokenizer=None, target_tokenizer=None,
             (the same with int8 dynamic-range weights).
         path: output directory.
         source_tokenizer, target_tokenizer: `keras_transformer.text.Tokenizer`s, with a bare model.
+        max_output_length: the most ids generated, instead of the settings' `max_output_length`.
         settings: `DecodingSettings` to export with instead of the pipeline's (default greedy for a
             bare model).
-        max_output_length: shorthand for `settings.max_output_length`.
 
     Returns:
         A dict naming what was written.

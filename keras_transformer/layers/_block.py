@@ -53,9 +53,9 @@ class TransformerBlockBase(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         validate_block_arguments(d_model, num_heads, d_ff, dropout, layer_norm_epsilon)
-        self.d_model = d_model
-        self.num_heads = num_heads
-        self.d_ff = d_ff
+        self.d_model = int(d_model)
+        self.num_heads = int(num_heads)
+        self.d_ff = int(d_ff)
         self.dropout = dropout
         self.attention_dropout = attention_dropout
         self.activation = activation
@@ -86,7 +86,7 @@ class TransformerStackBase(TransformerBlockBase):
     block_class = None
 
     def __init__(self, num_layers, d_model, num_heads, d_ff, **kwargs):
-        _validation.positive_int("num_layers", num_layers)
+        num_layers = _validation.positive_int("num_layers", num_layers)
         super().__init__(d_model, num_heads, d_ff, **kwargs)
         self.num_layers = num_layers
 

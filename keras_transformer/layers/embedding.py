@@ -52,10 +52,8 @@ class TokenEmbedding(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _validation.positive_int("vocabulary_size", vocabulary_size)
-        _validation.positive_int("d_model", d_model)
-        self.vocabulary_size = vocabulary_size
-        self.d_model = d_model
+        self.vocabulary_size = _validation.positive_int("vocabulary_size", vocabulary_size)
+        self.d_model = _validation.positive_int("d_model", d_model)
         self.mask_zero = mask_zero
         self.scale = scale
         if embeddings_initializer is None:

@@ -39,9 +39,8 @@ class FeedForward(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _validation.positive_int("d_ff", d_ff)
+        self.d_ff = _validation.positive_int("d_ff", d_ff)
         _validation.fraction("dropout", dropout)
-        self.d_ff = d_ff
         self.activation = keras.activations.get(activation)
         self.dropout = dropout
         self.kernel_initializer = keras.initializers.get(kernel_initializer)

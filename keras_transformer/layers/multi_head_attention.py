@@ -67,11 +67,9 @@ class MultiHeadAttention(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _validation.positive_int("num_heads", num_heads)
-        _validation.positive_int("d_model", d_model)
+        self.num_heads = _validation.positive_int("num_heads", num_heads)
+        self.d_model = _validation.positive_int("d_model", d_model)
         _validation.divides("num_heads", num_heads, "d_model", d_model)
-        self.num_heads = num_heads
-        self.d_model = d_model
         self.key_dim = d_model // num_heads
         self.dropout = dropout
         self.use_bias = use_bias

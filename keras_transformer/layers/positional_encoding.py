@@ -51,8 +51,7 @@ class PositionalEncoding(keras.layers.Layer):
 
     def __init__(self, max_length=512, **kwargs):
         super().__init__(**kwargs)
-        _validation.positive_int("max_length", max_length)
-        self.max_length = max_length
+        self.max_length = _validation.positive_int("max_length", max_length)
         self.supports_masking = True
 
     def build(self, input_shape):

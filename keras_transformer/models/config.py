@@ -64,7 +64,8 @@ class TransformerConfig:
             "max_length",
         )
         for name in positive:
-            _validation.positive_int(name, getattr(self, name))
+            # Stored as a plain int (a NumPy integer passes the check but would not serialize to JSON).
+            object.__setattr__(self, name, _validation.positive_int(name, getattr(self, name)))
         _validation.divides("num_heads", self.num_heads, "d_model", self.d_model)
         _validation.fraction("dropout", self.dropout)
         _validation.one_of("activation", self.activation, _ACTIVATIONS)

@@ -31,6 +31,7 @@ from keras_transformer.training.losses import MaskedSparseCrossEntropy
 from keras_transformer.training.metrics import MaskedAccuracy
 from keras_transformer.training.progress import Throughput, TimeBudget
 from keras_transformer.training.schedules import paper_optimizer
+from keras_transformer.zoo.folder import read_history
 
 # The recipe's model sizes (encoder and decoder layers each).
 SIZES = {
@@ -199,13 +200,15 @@ class TrainResult:
         pipeline: a `TextPipeline` (greedy decoding) of a fresh, uncompiled model holding the kept
             weights: the best epoch's by validation loss, or the average of the last epochs' when
             that was better (`averaged_epochs`).
-        history: this call's `fit` history, `{metric: [value an epoch]}`.
-        epoch_numbers: the epochs this call ran (from 1; a resumed run starts after the saved ones).
-        throughput: one record an epoch (see `Throughput.epochs`).
+        history: the run's `fit` history, `{metric: [value an epoch]}` (`history.csv`: with a
+            `checkpoint_dir`, the epochs of earlier, resumed calls too).
+        initial_epoch: the epochs done before this call (a resumed run), else 0.
+        throughput: one record an epoch of this call (see `Throughput.epochs`).
         stopped_by_time_budget: whether the time budget ended training.
-        train_seconds: wall time of `fit`.
+        train_seconds: wall time of this call's `fit`.
+        optimizer_steps: the optimizer's step counter at the end (earlier stages and calls included).
         validation_loss, validation_accuracy: of the kept weights.
-        best_epoch: the epoch with the lowest validation loss in this call (None when no epoch ran).
+        best_epoch: the epoch (from 1) with the lowest validation loss in `history`.
         averaged_epochs: the epochs whose checkpoints were averaged into the kept weights, or ().
         steps_per_epoch, target_tokens_per_epoch: an epoch's steps and real target tokens.
         steps_per_pass: steps of one pass over the training data.
@@ -216,10 +219,11 @@ class TrainResult:
 
     pipeline: TextPipeline
     history: dict
-    epoch_numbers: list
+    initial_epoch: int
     throughput: list
     stopped_by_time_budget: bool
     train_seconds: float
+    optimizer_steps: int
     validation_loss: float
     validation_accuracy: float
     best_epoch: int | None
@@ -241,8 +245,8 @@ class TrainResult:
 
     @property
     def epochs_run(self):
-        """The number of the last epoch trained (counting a resumed run's earlier epochs)."""
-        return self.epoch_numbers[-1] if self.epoch_numbers else None
+        """Epochs trained (a resumed run's earlier epochs included)."""
+        return len(self.history.get("val_loss", []))
 
     def summary(self):
         """The figures a metrics file records."""
@@ -252,8 +256,10 @@ class TrainResult:
             "best_epoch": self.best_epoch,
             "averaged_epochs": list(self.averaged_epochs),
             "epochs_run": self.epochs_run,
+            "initial_epoch": self.initial_epoch,
             "stopped_by_time_budget": self.stopped_by_time_budget,
             "train_seconds": round(self.train_seconds, 1),
+            "optimizer_steps": self.optimizer_steps,
             "steps_per_epoch": self.steps_per_epoch,
             "target_tokens_per_epoch": self.target_tokens_per_epoch,
             "steps_per_pass": self.steps_per_pass,
@@ -277,7 +283,8 @@ def train(options, source_tokenizer, target_tokenizer, train_pairs, validation_p
     Writes in `output_dir`: `config.json`, the vocabularies, `checkpoints/best.weights.h5` (weights
     and optimizer state of the best epoch), `history.csv`, `logs/` (TensorBoard, when installed) and
     `model.weights.h5` (the kept weights, without optimizer state). With `options.checkpoint_dir`,
-    every epoch is saved there and rerunning the same call resumes after the last saved epoch.
+    every epoch is saved there and rerunning the same call resumes after the last saved epoch (the
+    history and the best checkpoint carry on from the earlier calls).
 
     Returns:
         A `TrainResult`.
@@ -347,10 +354,10 @@ def train(options, source_tokenizer, target_tokenizer, train_pairs, validation_p
     )
     train_seconds = time.monotonic() - train_started
 
-    epoch_numbers = [epoch + 1 for epoch in history.epoch]
-    best_epoch = epoch_numbers[int(np.argmin(history.history["val_loss"]))] if epoch_numbers else None
     if not best_path.is_file():
         raise RuntimeError(f"No epoch was trained and there is no earlier best checkpoint at {best_path}.")
+    run_history = read_history(output_dir) or history.history
+    optimizer_steps = int(model.optimizer.iterations)
     model.load_weights(str(best_path))
     val_loss, val_accuracy = model.evaluate(val_data, verbose=0)
     averaged = ()
@@ -363,14 +370,15 @@ def train(options, source_tokenizer, target_tokenizer, train_pairs, validation_p
     inference_model.save_weights(str(output_dir / "model.weights.h5"))
     return TrainResult(
         pipeline=TextPipeline(inference_model, source_tokenizer, target_tokenizer, DecodingSettings(), name=name),
-        history=history.history,
-        epoch_numbers=epoch_numbers,
+        history=run_history,
+        initial_epoch=history.epoch[0] if history.epoch else len(run_history.get("val_loss", [])),
         throughput=throughput.epochs,
         stopped_by_time_budget=budget.spent,
         train_seconds=train_seconds,
+        optimizer_steps=optimizer_steps,
         validation_loss=float(val_loss),
         validation_accuracy=float(val_accuracy),
-        best_epoch=best_epoch,
+        best_epoch=int(np.argmin(run_history["val_loss"])) + 1 if run_history.get("val_loss") else None,
         averaged_epochs=averaged,
         steps_per_epoch=steps_per_epoch,
         target_tokens_per_epoch=tokens_per_epoch,
@@ -387,12 +395,15 @@ def _callbacks(options, output_dir, steps_per_epoch, tokens_per_epoch):
     throughput, best checkpoint path)`."""
     best_path = output_dir / "checkpoints" / "best.weights.h5"
     best_path.parent.mkdir(exist_ok=True)
+    # A resumed run keeps the best checkpoint of the calls before it unless an epoch beats it.
+    earlier = (read_history(output_dir) or {}).get("val_loss", []) if options.checkpoint_dir and best_path.is_file() else []
     budget = TimeBudget(options.time_budget_minutes)
     throughput = Throughput(steps_per_epoch, tokens_per_epoch, every=options.log_every)
     callbacks = [
         throughput,
         budget,
-        keras.callbacks.ModelCheckpoint(str(best_path), monitor="val_loss", save_best_only=True, save_weights_only=True),
+        keras.callbacks.ModelCheckpoint(str(best_path), monitor="val_loss", save_best_only=True, save_weights_only=True,
+                                        initial_value_threshold=min(earlier, default=None)),  # fmt: skip
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=options.patience),
         # A resumed run adds its epochs to the history of the run it continues.
         keras.callbacks.CSVLogger(str(output_dir / "history.csv"), append=bool(options.checkpoint_dir)),

@@ -100,9 +100,8 @@ def _stages_lines(figures):
 
 
 def _training_text(figures):
-    options = figures["options"]
-    steps = sum(e["steps"] for e in figures["epochs"]) + sum(stage.get("steps", 0) for stage in figures["previous_stages"])
-    passes = steps / max(1, figures["steps_per_pass"])
+    options, resumed = figures["options"], figures["initial_epoch"]
+    passes = figures["optimizer_steps"] / max(1, figures["steps_per_pass"])  # the steps of every stage
     if figures["averaged_epochs"]:
         kept = f"the average of the checkpoints of epochs {figures['averaged_epochs']} is kept (a lower validation loss than the best epoch's)"
     else:
@@ -118,7 +117,9 @@ def _training_text(figures):
             else ""
         )
         + f"Validation loss on the first {figures['monitored_validation_examples']:,} validation examples after each "
-        f"epoch of {figures['steps_per_epoch']} steps; {kept}. `fit` took {figures['train_seconds'] / 60:.1f} minutes "
+        f"epoch of {figures['steps_per_epoch']} steps; {kept}. "
+        + (f"The run was resumed after epoch {resumed} from its epoch checkpoints. " if resumed else "")
+        + f"`fit` took {figures['train_seconds'] / 60:.1f} minutes{' in the last session' if resumed else ''} "
         f"({figures['total_seconds_before_packaging'] / 60:.1f} minutes for the whole run up to packaging, reading data "
         f"and scoring the validation split included) on {figures['device']}, about {passes:.2f} passes over the "
         "training data" + (" in all stages." if figures["previous_stages"] else ".")
@@ -148,13 +149,14 @@ def _metrics_lines(task, figures):
             "",
         ]
     reports = figures["test"]
+    command = f"`keras-transformer evaluate {task.name}`" if task.info().dataset else "`keras_transformer.evaluation.evaluate`"
     if not reports:
         return lines + ["Test split: not measured yet.", ""]
     if len(reports) == 1:
         report = reports[0]
         lines += [
             f"Test split ({report['examples']:,} examples, {report['strategy']}), measured after packaging with "
-            f"`keras-transformer evaluate {task.name}` (it took {report['seconds']:.0f} s on the same machine):",
+            f"{command} (it took {report['seconds']:.0f} s on the same machine):",
             "",
             "```json",
             json.dumps({k: v for k, v in report.items() if k not in ("card", "seconds")}, indent=2),
@@ -164,7 +166,7 @@ def _metrics_lines(task, figures):
     else:
         names = list(reports[0]["measured"])
         lines += [
-            f"Test split, measured after packaging with `keras-transformer evaluate {task.name} --strategy STRATEGY`:",
+            f"Test split, measured after packaging with {command} for each decoding strategy:",
             "",
             "| decoding | " + " | ".join(name.replace("_", " ") for name in names) + " | examples | evaluation time |",
             "|---|" + "---|" * (len(names) + 2),

@@ -56,6 +56,7 @@ def load(name):
         info=info,
         card=(directory / "card.md").read_text(encoding="utf-8"),
         path=directory,
+        history=read_history(directory),
     )
 
 

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_transformer import TransformerConfig, build_transformer, layers, zoo
+from keras_transformer import DecodingSettings, TransformerConfig, build_transformer, layers, zoo
 from keras_transformer.decoding import generate
 from keras_transformer.text import Tokenizer
+from tests.conftest import save_tiny_zoo_model
 
 TINY = dict(d_model=16, num_heads=2, d_ff=32, max_length=10)
 
@@ -170,13 +171,8 @@ def test_generate_batch_of_zero_is_empty():
 
 @pytest.fixture(scope="module")
 def entry(tmp_path_factory):
-    source = Tokenizer.from_corpus(["abcdefghij klmnop"], split="characters")
-    target = Tokenizer.from_corpus(["A B C"], split="whitespace")
-    config = TransformerConfig.from_name(
-        "tiny", source_vocab_size=source.vocabulary_size, target_vocab_size=target.vocabulary_size, max_length=12
-    )
     folder = tmp_path_factory.mktemp("zoo")
-    zoo.save(folder / "bad_input", build_transformer(config), config, source, target, {"max_output_length": 6}, "#\n")
+    save_tiny_zoo_model(folder / "bad_input", ["abcdefghij klmnop"], ["A B C"], settings=DecodingSettings(max_output_length=6))
     os.environ[zoo.ZOO_VARIABLE] = str(folder)
     try:
         yield zoo.load("bad_input")
@@ -230,7 +226,7 @@ def test_cli_empty_stdin(entry):
 
 def test_cli_unknown_recipe():
     result = cli("train", "no_such_recipe")
-    assert result.returncode == 2 and "no training recipe 'no_such_recipe'" in result.stderr
+    assert result.returncode == 2 and "no training task 'no_such_recipe'" in result.stderr
 
 
 def test_cli_missing_file(tmp_path):

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from keras_transformer import TransformerConfig, build_transformer, zoo
+from keras_transformer import DecodingSettings, TextPipeline, TransformerConfig, build_transformer, zoo
 from keras_transformer.decoding import generate
 from keras_transformer.text import Tokenizer
 
@@ -19,8 +19,8 @@ def tiny_zoo(tmp_path, monkeypatch):
         "tiny", source_vocab_size=source.vocabulary_size, target_vocab_size=target.vocabulary_size, max_length=12
     )
     model = build_transformer(config)
-    settings = {"task": "test task", "max_output_length": 8, "decoding": {"strategy": "greedy"}}
-    zoo.save(tmp_path / "tiny_test", model, config, source, target, settings, "# card\n")
+    pipeline = TextPipeline(model, source, target, DecodingSettings(max_output_length=8))
+    zoo.save(tmp_path / "tiny_test", pipeline, zoo.ZooInfo(task="test task"), "# card\n")
     monkeypatch.setenv(zoo.ZOO_VARIABLE, str(tmp_path))
     return {"dir": tmp_path / "tiny_test", "model": model, "source": source, "target": target}
 
@@ -34,7 +34,7 @@ def test_list_and_load_predict_like_the_model(tiny_zoo):
     tokens = generate(tiny_zoo["model"], ids, 8)["tokens"]
     expected = [t.decode() for t in tiny_zoo["target"].detokenize(tokens).numpy()]
     assert got == expected
-    assert entry.card == "# card\n" and entry.settings["task"] == "test task"
+    assert entry.card == "# card\n" and entry.info.task == "test task"
 
 
 def test_one_flipped_byte_is_refused(tiny_zoo):
@@ -58,8 +58,7 @@ def test_training_history_round_trips_and_is_checksummed(tiny_zoo, tmp_path):
     assert zoo.load("tiny_test").history is None  # saved without one
     history = {"loss": [2.5, 1.25, 0.75], "val_loss": [2.0, 1.5, 1.0], "masked_accuracy": [0.1, 0.5, 0.9]}
     folder = tiny_zoo["dir"]
-    zoo.save(folder, tiny_zoo["model"], zoo.load("tiny_test").config, tiny_zoo["source"], tiny_zoo["target"],
-             {"task": "test task"}, "# card\n", history=history)
+    zoo.save(folder, zoo.load("tiny_test"), zoo.ZooInfo(task="test task"), "# card\n", history=history)
     assert "history.csv" in (folder / "manifest.sha256").read_text()
     assert (folder / "history.csv").read_text().splitlines()[0] == "epoch,loss,val_loss,masked_accuracy"
     assert zoo.load("tiny_test").history == history

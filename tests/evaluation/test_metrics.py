@@ -1,11 +1,11 @@
-"""Tests for `keras_transformer.evaluation` against values worked out by hand."""
+"""Tests for `keras_transformer.evaluation.metrics` against values worked out by hand."""
 
 import doctest
 import random
 
 import pytest
 
-from keras_transformer import evaluation
+from keras_transformer.evaluation import metrics
 from keras_transformer.evaluation import (
     character_error_rate,
     edit_distance,
@@ -33,7 +33,7 @@ def brute_force_edit_distance(a, b):
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(evaluation, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(metrics, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
 
 

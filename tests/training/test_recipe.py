@@ -1,0 +1,108 @@
+"""`training.recipe`: `TrainingOptions` and `train` on a tiny text task (fit, best weights, resume, averaging)."""
+
+import argparse
+import csv
+
+import numpy as np
+import pytest
+
+from keras_transformer.text import Tokenizer
+from keras_transformer.training.recipe import SIZES, TrainingOptions, train
+
+TINY = {"size": "tiny", "max_length": 12, "batch_tokens": 128, "warmup_steps": 10, "jit_compile": False, "log_every": 0}
+
+
+def reverse_pairs(count, seed):
+    rng = np.random.default_rng(seed)
+    sources = ["".join(rng.choice(list("abcdefgh"), size=n)) for n in rng.integers(2, 9, size=count)]
+    return sources, [source[::-1] for source in sources]
+
+
+@pytest.fixture(scope="module")
+def data():
+    train_pairs, validation_pairs = reverse_pairs(400, 0), reverse_pairs(64, 1)
+    tokenizer = Tokenizer.from_corpus(train_pairs[0])
+    return tokenizer, train_pairs, validation_pairs
+
+
+def test_options_parse_from_a_command_line_with_task_defaults():
+    parser = TrainingOptions.add_arguments(argparse.ArgumentParser(), size="small", patience=3)
+    options = TrainingOptions.from_args(parser.parse_args(["--d-model", "64", "--no-jit-compile", "--epochs", "2"]))
+    assert (options.size, options.patience, options.d_model, options.jit_compile, options.epochs) == ("small", 3, 64, False, 2)
+    config = options.transformer_config(source_vocab_size=20, target_vocab_size=30)
+    assert (config.d_model, config.num_heads, config.num_encoder_layers) == (64, SIZES["small"]["num_heads"], 3)
+    assert TrainingOptions.from_args(parser.parse_args([])) == TrainingOptions(size="small", patience=3)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"size": "huge"}, "size"),
+        ({"epochs": 0}, "epochs"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"jit_compile": 1}, "jit_compile"),
+        ({"average_last": 3}, "checkpoint_dir"),
+        ({"average_last": 3, "checkpoint_dir": "x", "keep_checkpoints": 2}, "keep_checkpoints >= average_last"),
+    ],
+)
+def test_bad_options_are_refused(changes, message):
+    with pytest.raises(ValueError, match=message):
+        TrainingOptions(**changes)
+
+
+def test_unknown_option_defaults_are_refused():
+    with pytest.raises(ValueError, match="Unknown training options"):
+        TrainingOptions.add_arguments(argparse.ArgumentParser(), sise="tiny")
+
+
+def test_train_keeps_the_best_weights_and_resumes_from_its_checkpoints(data, tmp_path):
+    tokenizer, train_pairs, validation_pairs = data
+    options = TrainingOptions(**TINY, epochs=2, checkpoint_dir=str(tmp_path / "epochs"), keep_checkpoints=3)
+    result = train(options, tokenizer, tokenizer, train_pairs, validation_pairs, name="reverser", output_dir=tmp_path / "run")
+    assert result.model.name == "reverser" and result.epochs_run == 2 and result.initial_epoch == 0
+    assert result.best_epoch == int(np.argmin(result.history["val_loss"])) + 1
+    assert result.validation_loss == pytest.approx(min(result.history["val_loss"]), rel=1e-4)
+    assert result.optimizer_steps == 2 * result.steps_per_epoch
+    assert len(result.pipeline.predict(["abc", ""])) == 2
+    for name in ("config.json", "source_vocabulary.json", "history.csv", "model.weights.h5", "checkpoints/best.weights.h5"):
+        assert (tmp_path / "run" / name).is_file(), name
+
+    # Rerunning with more epochs continues after epoch 2: history and optimizer steps carry on.
+    more = train(options.replace(epochs=3), tokenizer, tokenizer, train_pairs, validation_pairs, name="reverser",
+                 output_dir=tmp_path / "run")  # fmt: skip
+    assert more.initial_epoch == 2 and more.epochs_run == 3 and len(more.throughput) == 1
+    assert more.optimizer_steps == 3 * result.steps_per_epoch
+    with open(tmp_path / "run" / "history.csv", newline="") as handle:
+        assert [row["epoch"] for row in csv.DictReader(handle)] == ["0", "1", "2"]
+
+
+def test_train_keeps_the_average_of_the_last_epochs_when_it_is_better(data, tmp_path):
+    import keras_transformer
+    from keras_transformer.training import ResumableCheckpoint
+
+    tokenizer, train_pairs, validation_pairs = data
+    options = TrainingOptions(**TINY, epochs=3, checkpoint_dir=str(tmp_path / "epochs"), keep_checkpoints=3, average_last=3)
+    result = train(options, tokenizer, tokenizer, train_pairs, validation_pairs, name="reverser", output_dir=tmp_path / "run")
+    assert result.averaged_epochs in ((), (1, 2, 3))
+    assert result.validation_loss <= min(result.history["val_loss"]) + 1e-4  # the kept weights are never worse
+
+    # The kept weights are the mean of the three epochs' weights, or the best epoch's.
+    def weights(path):
+        model = keras_transformer.build_transformer(result.config)
+        model.load_weights(str(path))
+        return model.get_weights()
+
+    if result.averaged_epochs:
+        runs = [weights(entry["path"]) for entry in ResumableCheckpoint(options.checkpoint_dir).checkpoints()]
+        expected = [np.mean(values, axis=0) for values in zip(*runs)]
+    else:
+        expected = weights(tmp_path / "run" / "checkpoints" / "best.weights.h5")
+    for got, want in zip(result.model.get_weights(), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_train_refuses_data_longer_than_max_length(data, tmp_path):
+    tokenizer, train_pairs, validation_pairs = data
+    with pytest.raises(ValueError, match="longer than max_length=5"):
+        train(TrainingOptions(**{**TINY, "max_length": 5}), tokenizer, tokenizer, train_pairs, validation_pairs,
+              name="reverser", output_dir=tmp_path)  # fmt: skip
