@@ -124,19 +124,19 @@ class PairsTask(Task):
             )
         fractions = (1 - sum(held_out), *held_out)
         splits = split_pairs(pairs, fractions, symbols=source_split, lowercase=lowercase)
+        if base is not None:
+            _check_vocabularies(base, pairs, args.from_zoo)
         for part, size in splits.sizes().items():
             if not size:
                 raise ValueError(
                     f"{pairs.path}: the {part} part is empty ({len(pairs)} pairs, {len(set(pairs.sources))} distinct "
                     f"sources, fractions {fractions}): give more pairs or a larger --{part}-fraction."
                 )
-        if base is not None:
-            _check_vocabularies(base, pairs, args.from_zoo)
 
         name = args.name or (pathlib.Path(args.zoo_dir).resolve().name if args.zoo_dir else DEFAULT_MODEL_NAME)
         name = _model_name(name)
-        data_name = pairs.path
-        description = args.description or f"Text pairs from {data_name}"
+        files = [pathlib.Path(args.data).name] + ([pathlib.Path(args.target_file).name] if args.target_file else [])
+        description = args.description or f"Text pairs from {' and '.join(files)}"
         return dataclasses.replace(
             self,
             name=name,

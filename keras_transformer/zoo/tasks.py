@@ -711,3 +711,8 @@ register_task(
         ),
     )
 )
+
+# The generic task over a user's own files (`keras-transformer train pairs --data my.tsv ...`). Its
+# module subclasses `Task`, so it is imported after everything above is defined; importing it
+# registers it.
+from keras_transformer.zoo import pairs_task  # noqa: E402,F401
