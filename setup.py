@@ -47,7 +47,7 @@ setup(
         # keras_transformer.viz and the plot commands.
         "plot": PLOT,
         # Peers measured side by side in benchmarks/.
-        "benchmark": ["keras-hub>=0.20,<1", "torch==2.13.0"],
+        "benchmark": ["keras-hub>=0.20,<1", "torch==2.13.0", "g2p-en>=2.1,<3"],
         "test": ["pytest>=7", *DATA, *EXPORT, *PLOT],
     },
     entry_points={"console_scripts": ["keras-transformer=keras_transformer.cli:main"]},

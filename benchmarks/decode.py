@@ -117,35 +117,36 @@ def exported(batch, new_tokens, repeats):
     import keras_transformer
     from ai_edge_litert.interpreter import Interpreter
 
-    from keras_transformer.decoding import search
-    from keras_transformer.decoding.incremental import IncrementalDecoder
+    from keras_transformer.decoding import DecodingSettings, IncrementalDecoder, decode
     from keras_transformer.export import tflite
-    from keras_transformer.layers import _checks
+    from keras_transformer.layers import graph_checks_disabled
 
     config = keras_transformer.TransformerConfig(
         source_vocab_size=V, target_vocab_size=V, d_model=D, num_heads=H, d_ff=F,
-        num_encoder_layers=LAYERS, num_decoder_layers=LAYERS, dropout=0.0, max_length=new_tokens,
+        num_encoder_layers=LAYERS, num_decoder_layers=LAYERS, dropout=0.0, max_length=max(new_tokens, SOURCE),
     )
     model = keras_transformer.build_transformer(config)
     source = np.random.default_rng(0).integers(3, V, size=(batch, SOURCE)).astype("int32")
-    # The SavedModel side is the `generate_ids` path of our export (the same cached loop), saved
-    # with end_id=-1 so that, like the TFLite side, it never stops early.
+    decoder = IncrementalDecoder(model)
+    settings = DecodingSettings(strategy="greedy", max_output_length=new_tokens)
+    # Both sides run the exports' decoding loop (`decode`, what `generate_ids` and the TFLite
+    # generator call) with end_id=-1, which never matches: every run decodes `new_tokens` steps.
+    # (An exported pipeline would stop at the tokenizer's end id, and needs tokenizers of size V.)
     module = tf.Module()
     module.model = model
-    decoder = IncrementalDecoder(model)
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)])
     def generate_ids(encoder_tokens):
-        with _checks.graph_checks_disabled():
-            return search.greedy_search(decoder, encoder_tokens, new_tokens, 1, -1)[0]
+        with graph_checks_disabled():
+            return decode(decoder, encoder_tokens, settings, start_id=1, end_id=-1)["tokens"]
 
     module.generate_ids = generate_ids
     with tempfile.TemporaryDirectory() as directory:
         tf.saved_model.save(module, directory)
         loaded = tf.saved_model.load(directory)
         saved_seconds = median_seconds(lambda: loaded.generate_ids(tf.constant(source)).numpy(), repeats)
-    # end_id=-1: no early stop, as above.
-    interpreter = Interpreter(model_content=tflite.generator_tflite(model, new_tokens, end_id=-1), num_threads=os.cpu_count())
+    generator = tflite.generator_tflite(decoder, settings, start_id=1, end_id=-1)
+    interpreter = Interpreter(model_content=generator, num_threads=os.cpu_count())
     runner = interpreter.get_signature_runner()
     tflite_seconds = median_seconds(lambda: runner(encoder_tokens=source), repeats)
     return saved_seconds, tflite_seconds

@@ -37,20 +37,20 @@ def main():
 
     from keras_transformer import zoo
 
-    entry = zoo.load(args.name)
+    pipeline = zoo.load(args.name)
     rng = random.Random(args.seed)
 
     def random_words(n):
         # Random lowercase words of 2-12 letters, so every batch has new texts and lengths.
         return ["".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(2, 12))) for _ in range(n)]
 
-    entry.predict(random_words(args.batch_size), batch_size=args.batch_size)
+    pipeline.predict(random_words(args.batch_size), batch_size=args.batch_size)
     start_rss, started = rss_mib(), time.perf_counter()
     readings = [(0, round(start_rss, 1))]
     done = 0
     while done < args.count:
         batch = random_words(min(args.batch_size, args.count - done))
-        outputs = entry.predict(batch, batch_size=args.batch_size)
+        outputs = pipeline.predict(batch, batch_size=args.batch_size)
         assert len(outputs) == len(batch)
         done += len(batch)
         if done % args.report_every == 0 or done == args.count:

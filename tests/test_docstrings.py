@@ -28,6 +28,10 @@ MODULES = [
     "keras_transformer.training.recipe",
     "keras_transformer.training.callbacks",
     "keras_transformer.training.distributed",
+    "keras_transformer._hashing",
+    "keras_transformer._validation",
+    "keras_transformer.pipeline",
+    "keras_transformer.decoding.settings",
 ]
 
 

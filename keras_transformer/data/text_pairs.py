@@ -173,9 +173,7 @@ def read_tsv(
     for number, text in _read_lines(path):
         columns = text.split("\t")
         if len(columns) != 2:
-            raise ColumnError(
-                path, number, f"expected 2 tab-separated columns (source, target), found {len(columns)}"
-            )
+            raise ColumnError(path, number, f"expected 2 tab-separated columns (source, target), found {len(columns)}")
         source, source_cut = limits.check(columns[0], "source", path, number)
         target, target_cut = limits.check(columns[1], "target", path, number)
         sources.append(source)

@@ -4,31 +4,36 @@
 way the pipeline's `DecodingSettings` say (beam search included), so it gives what `predict` gives.
 """
 
+import dataclasses
 import os
 
+from keras_transformer.decoding.incremental import IncrementalDecoder
 from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.export import tflite
 from keras_transformer.export.saved_model import ServingModule, export_saved_model
+from keras_transformer.models import config_of
 from keras_transformer.pipeline import TextPipeline
 
 
-def _export_saved_model(pipeline, path):
-    export_saved_model(pipeline, path)
+def _export_saved_model(target, path):
+    if target.pipeline is None:
+        raise ValueError(
+            "format='saved_model' puts tokenization in the graph and needs `source_tokenizer` and "
+            "`target_tokenizer` (a TextPipeline or zoo model carries both). Received: a bare model without them."
+        )
+    export_saved_model(target.pipeline, path)
     return {"saved_model": path}
 
 
 def _export_tflite(quantize):
-    def run(pipeline, path):
+    def run(target, path):
         os.makedirs(path, exist_ok=True)
         suffix = "_int8" if quantize else ""
-        ids = {"start_id": pipeline.target_tokenizer.start_id, "end_id": pipeline.target_tokenizer.end_id}
         return {
-            "forward": tflite.write(
-                os.path.join(path, f"forward{suffix}.tflite"), tflite.forward_tflite(pipeline.model, quantize)
-            ),
+            "forward": tflite.write(os.path.join(path, f"forward{suffix}.tflite"), tflite.forward_tflite(target.model, quantize)),
             "generator": tflite.write(
                 os.path.join(path, f"generator{suffix}.tflite"),
-                tflite.generator_tflite(pipeline.decoder, pipeline.settings, quantize=quantize, **ids),
+                tflite.generator_tflite(target.decoder, target.settings, target.start_id, target.end_id, quantize=quantize),
             ),
         }
 
@@ -42,12 +47,47 @@ EXPORTERS = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class _Target:
+    """What an exporter writes: the model, its decoder and settings, and the pipeline when there are
+    tokenizers (a bare model exports to TFLite with start id 1 and end id 2)."""
+
+    model: object
+    decoder: IncrementalDecoder
+    settings: DecodingSettings
+    start_id: int
+    end_id: int
+    pipeline: TextPipeline | None
+
+
+def _target(pipeline, source_tokenizer, target_tokenizer, max_output_length, settings):
+    if isinstance(pipeline, TextPipeline):
+        settings = pipeline.settings if settings is None else settings
+        model, source_tokenizer, target_tokenizer = pipeline.model, pipeline.source_tokenizer, pipeline.target_tokenizer
+        name = pipeline.name
+    else:
+        model, name = pipeline, getattr(pipeline, "name", None)
+        if (source_tokenizer is None) != (target_tokenizer is None):
+            raise ValueError(
+                "Give both `source_tokenizer` and `target_tokenizer`, or neither. Received: "
+                f"source_tokenizer={source_tokenizer!r}, target_tokenizer={target_tokenizer!r}"
+            )
+    settings = (settings or DecodingSettings()).replace(max_output_length=max_output_length)
+    if source_tokenizer is None:
+        settings = settings.resolved(config_of(model).max_length)
+        return _Target(model, IncrementalDecoder(model), settings, 1, 2, None)
+    pipeline = TextPipeline(model, source_tokenizer, target_tokenizer, settings, name=name)
+    ids = {"start_id": target_tokenizer.start_id, "end_id": target_tokenizer.end_id}
+    return _Target(model, pipeline.decoder, pipeline.settings, pipeline=pipeline, **ids)
+
+
 def export(pipeline, format, path, source_tokenizer=None, target_tokenizer=None, max_output_length=None, settings=None):
-    """Export a `TextPipeline` (or a model from `build_transformer` with its tokenizers) to `path`.
+    """Export a `TextPipeline` (or a model from `build_transformer`) to `path`.
 
     Args:
         pipeline: a `TextPipeline` (what `keras_transformer.zoo.load` returns), or a Keras model from
-            `build_transformer`, in which case `source_tokenizer` and `target_tokenizer` are required.
+            `build_transformer` with its tokenizers (required for "saved_model"; without them a
+            TFLite generator uses start id 1 and end id 2).
         format: "saved_model" (signatures `serving_default` strings -> strings, `generate_ids`,
             `logits`), "tflite" (float32 `forward.tflite` and `generator.tflite`) or "tflite_int8"
             (the same with int8 dynamic-range weights).
@@ -55,31 +95,14 @@ def export(pipeline, format, path, source_tokenizer=None, target_tokenizer=None,
         source_tokenizer, target_tokenizer: `keras_transformer.text.Tokenizer`s, with a bare model.
         max_output_length: the most ids generated, instead of the settings' `max_output_length`.
         settings: `DecodingSettings` to export with instead of the pipeline's (default greedy for a
-            bare model).
+            bare model). The generators decode as they say: greedy, beam search or sampling.
 
     Returns:
         A dict naming what was written.
     """
     if format not in EXPORTERS:
         raise ValueError(f"`format` must be one of {sorted(EXPORTERS)}. Received: format={format!r}")
-    if not isinstance(pipeline, TextPipeline):
-        if source_tokenizer is None or target_tokenizer is None:
-            raise ValueError(
-                "Exporting a bare model needs `source_tokenizer` and `target_tokenizer` (the target's start and "
-                "end ids drive decoding; a TextPipeline or zoo model carries both). Received: "
-                f"source_tokenizer={source_tokenizer!r}, target_tokenizer={target_tokenizer!r}"
-            )
-        pipeline = TextPipeline(pipeline, source_tokenizer, target_tokenizer, settings or DecodingSettings())
-    elif settings is not None:
-        pipeline = TextPipeline(
-            pipeline.model, pipeline.source_tokenizer, pipeline.target_tokenizer, settings, name=pipeline.name
-        )
-    if max_output_length is not None:
-        settings = pipeline.with_settings(max_output_length=max_output_length)
-        pipeline = TextPipeline(
-            pipeline.model, pipeline.source_tokenizer, pipeline.target_tokenizer, settings, name=pipeline.name
-        )
-    return EXPORTERS[format](pipeline, path)
+    return EXPORTERS[format](_target(pipeline, source_tokenizer, target_tokenizer, max_output_length, settings), path)
 
 
 __all__ = ["EXPORTERS", "ServingModule", "export", "export_saved_model", "tflite"]

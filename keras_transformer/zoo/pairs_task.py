@@ -18,8 +18,19 @@ import dataclasses
 import pathlib
 import re
 
+import tensorflow as tf
+
 from keras_transformer import _validation
-from keras_transformer.data.text_pairs import ON_LONG, SYMBOLS, PairSplits, read_pairs, split_pairs, split_symbols
+from keras_transformer.data.batching import LengthBuckets, example_lengths
+from keras_transformer.data.text_pairs import (
+    ON_LONG,
+    SYMBOLS,
+    PairSplits,
+    read_pairs,
+    split_pairs,
+    split_symbols,
+    symbol_count,
+)
 from keras_transformer.text import Tokenizer
 from keras_transformer.training.recipe import TrainingOptions
 from keras_transformer.zoo import folder
@@ -32,6 +43,9 @@ DEFAULT_MODEL_NAME = "my_model"
 # and an explicit value that differs is an error. Dropout changes no weight, so it may be given.
 ARCHITECTURE_OPTIONS = ("d_model", "num_heads", "d_ff", "num_layers", "max_length", "normalize_first")
 MAX_LISTED_SYMBOLS = 20
+# Without --batch-tokens, a small training part gets smaller batches: at least this many a pass.
+MIN_STEPS_A_PASS = 20
+SMALLEST_BATCH_TOKENS = 64
 
 
 class FineTuneError(ValueError):
@@ -116,7 +130,9 @@ class PairsTask(Task):
             max_target_length=options.max_length - 1,  # the decoder's start or end id takes a position
             on_long=args.on_long,
         )
-        held_out = [_validation.fraction(name, getattr(args, name)) for name in ("validation_fraction", "test_fraction")]
+        held_out = [
+            _validation.fraction(name, getattr(args, name)) for name in ("validation_fraction", "test_fraction")
+        ]
         if sum(held_out) >= 1:
             raise ValueError(
                 "--validation-fraction and --test-fraction must leave some data for training. Received: "
@@ -128,10 +144,17 @@ class PairsTask(Task):
             _check_vocabularies(base, pairs, args.from_zoo)
         for part, size in splits.sizes().items():
             if not size:
+                larger = (
+                    "smaller --validation-fraction and --test-fraction"
+                    if part == "train"
+                    else f"a larger --{part}-fraction"
+                )
                 raise ValueError(
                     f"{pairs.path}: the {part} part is empty ({len(pairs)} pairs, {len(set(pairs.sources))} distinct "
-                    f"sources, fractions {fractions}): give more pairs or a larger --{part}-fraction."
+                    f"sources, fractions {fractions}): give more pairs or {larger}."
                 )
+        if "batch_tokens" not in _given_options(self.parser(), argv, ("batch_tokens",)):
+            args.batch_tokens = _batch_tokens_for(splits.train, options, source_split, target_split)
 
         name = args.name or (pathlib.Path(args.zoo_dir).resolve().name if args.zoo_dir else DEFAULT_MODEL_NAME)
         name = _model_name(name)
@@ -162,7 +185,10 @@ class PairsTask(Task):
             targets = readings.setdefault(source, [])
             if target not in targets:
                 targets.append(target)
-        references = [[target, *(t for t in readings[source] if t != target)] for source, target in zip(part.sources, part.targets)]
+        references = [
+            [target, *(t for t in readings[source] if t != target)]
+            for source, target in zip(part.sources, part.targets)
+        ]
         return Split(list(part.sources), list(part.targets), references).head(max_examples)
 
     def split_sizes(self, args):
@@ -183,7 +209,9 @@ class PairsTask(Task):
         super().package(zoo_dir, pipeline, history, figures, args, readings)
         card_path = pathlib.Path(zoo_dir) / "card.md"
         card = card_path.read_text(encoding="utf-8")
-        card = card.replace(f"keras-transformer predict {self.name} ", f"keras-transformer predict {_path_argument(zoo_dir)} ")
+        card = card.replace(
+            f"keras-transformer predict {self.name} ", f"keras-transformer predict {_path_argument(zoo_dir)} "
+        )
         card = card.replace(f"`keras-transformer evaluate {self.name}`", "`keras_transformer.evaluation.evaluate`")
         card_path.write_text(card, encoding="utf-8")
         write_manifest(zoo_dir)
@@ -194,6 +222,29 @@ def _path_argument(directory):
     not read as a zoo name."""
     text = str(directory)
     return text if pathlib.Path(text).is_absolute() or "/" in text else f"./{text}"
+
+
+def _batch_tokens_for(train, options, source_split, target_split):
+    """`options.batch_tokens`, or less for a small training part: halved (down to
+    `SMALLEST_BATCH_TOKENS`) until a pass over the data holds `MIN_STEPS_A_PASS` batches, as the
+    recipe batches them (full batches of a length bucket only)."""
+    # Lengths as the tokenizers will count them: they split the same way.
+    source_lengths = [symbol_count(text, source_split) for text in train.sources]
+    target_lengths = [symbol_count(text, target_split) for text in train.targets]
+    source_ids = tf.RaggedTensor.from_row_lengths(tf.zeros([sum(source_lengths)], tf.int32), source_lengths)
+    target_ids = tf.RaggedTensor.from_row_lengths(tf.zeros([sum(target_lengths)], tf.int32), target_lengths)
+    lengths = example_lengths(source_ids, target_ids)
+    batch_tokens = options.batch_tokens
+    while True:
+        buckets = LengthBuckets.from_lengths(lengths, batch_tokens, options.max_length, options.length_buckets)
+        steps = buckets.count(source_ids, target_ids)[0]
+        if steps >= MIN_STEPS_A_PASS or batch_tokens // 2 < SMALLEST_BATCH_TOKENS:
+            break
+        batch_tokens //= 2
+    if batch_tokens != options.batch_tokens:
+        print(f"{len(train)} training pairs: --batch-tokens {batch_tokens} (not {options.batch_tokens}), so that a pass "
+              f"holds {steps} batches; give --batch-tokens to choose", flush=True)  # fmt: skip
+    return batch_tokens
 
 
 def _given_options(parser, argv, names):
@@ -264,7 +315,11 @@ def _resolve_symbols(args, base):
         "target symbols": base.target_tokenizer.split,
         "source lowercasing": base.source_tokenizer.lowercase,
     }
-    conflicts = [f"{what}: {given[what]} given, the model's {model[what]}" for what in model if given[what] not in (None, model[what])]
+    conflicts = [
+        f"{what}: {given[what]} given, the model's {model[what]}"
+        for what in model
+        if given[what] not in (None, model[what])
+    ]
     if conflicts:
         raise FineTuneError(
             f"Cannot fine-tune {base.name} with its own tokenizers: {'; '.join(conflicts)}. Leave --symbols, "

@@ -216,7 +216,9 @@ def test_sides_may_split_differently(tmp_path):
     path = write(tmp_path / "my.tsv", "cat\tK AE1 T\nbanana\tB AH0 N AE1 N AH0\n")
     pairs = read_tsv(path, symbols="characters", target_symbols="whitespace", max_source_length=6, max_target_length=6)
     assert pairs.targets[1] == "B AH0 N AE1 N AH0"
-    with pytest.raises(LineTooLongError, match="line 2: the target has 6 symbols \\(whitespace\\), over the limit of 5"):
+    with pytest.raises(
+        LineTooLongError, match="line 2: the target has 6 symbols \\(whitespace\\), over the limit of 5"
+    ):
         read_tsv(path, symbols="characters", target_symbols="whitespace", max_target_length=5)
     source, target = build_tokenizers(pairs, symbols="characters", target_symbols="whitespace")
     assert source.split == "characters" and target.split == "whitespace"
