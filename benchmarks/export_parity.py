@@ -79,7 +79,9 @@ def main():
         "TFLite generator fp32": (same_texts(detokenize(tokens["tflite"])), same_tokens(tokens["tflite"])),
         "TFLite generator int8": (same_texts(detokenize(tokens["tflite_int8"])), same_tokens(tokens["tflite_int8"])),
     }
-    decoding = settings.strategy + (f", beam size {settings.beam_size}, length penalty {settings.length_penalty}" if settings.strategy == "beam" else "")
+    decoding = settings.strategy
+    if settings.strategy == "beam":
+        decoding += f", beam size {settings.beam_size}, length penalty {settings.length_penalty}"
     lines = [
         "## Export parity (`benchmarks/export_parity.py`)",
         "",

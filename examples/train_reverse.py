@@ -52,7 +52,9 @@ def main(argv=None):
 
     def arrays(sources, targets):
         ids = {"start_id": tokenizer.start_id, "end_id": tokenizer.end_id}
-        return training.teacher_forcing(tokenizer.tokenize(sources).to_list(), tokenizer.tokenize(targets).to_list(), **ids)
+        return training.teacher_forcing(
+            tokenizer.tokenize(sources).to_list(), tokenizer.tokenize(targets).to_list(), **ids
+        )
 
     train_inputs, train_labels = arrays(*make_pairs(args.examples, letters, args.max_length, rng))
     val_sources, val_targets = make_pairs(args.validation_examples, letters, args.max_length, rng)

@@ -7,27 +7,27 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transformer.decoding import search
+from keras_transformer.decoding.dispatch import decode
 from keras_transformer.decoding.incremental import IncrementalDecoder
+from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.layers import graph_checks_disabled
 
-# Compiled loops, per model: an LRU of tf.functions keyed by (jit_compile, strategy options), each
-# with a (None, None) int32 input signature, so new batch sizes and source lengths reuse the same
+# Compiled loops, per model: an LRU of tf.functions keyed by (jit_compile, settings, start and end ids),
+# each with a (None, None) int32 input signature, so new batch sizes and source lengths reuse the same
 # graph. Keyed weakly: deleting a model frees it and its functions, which refer to it only weakly.
 _MAX_COMPILED_PER_MODEL = 8
 _COMPILED = weakref.WeakKeyDictionary()  # model -> OrderedDict(key -> tf.function)
-_SEARCHES = {"greedy": search.greedy_search, "sample": search.sample, "beam": search.beam_search}
 
 
-def _compiled(model, key, jit_compile):
-    """The compiled loop for `model` and `key` = (strategy, *arguments of that strategy's search after
-    the source), traced on first use; the least recently used beyond `_MAX_COMPILED_PER_MODEL` go."""
+def _compiled(model, settings, start_id, end_id, jit_compile):
+    """The compiled loop for `model` decoding as `settings` say, traced on first use; the least
+    recently used beyond `_MAX_COMPILED_PER_MODEL` go."""
     functions = _COMPILED.setdefault(model, collections.OrderedDict())
-    cache_key = (jit_compile,) + key
+    cache_key = (jit_compile, settings, start_id, end_id)
     if cache_key in functions:
         functions.move_to_end(cache_key)
         return functions[cache_key]
     model_ref = weakref.ref(model)
-    strategy, arguments = key[0], key[1:]
 
     def run_without_asserts(encoder_tokens):
         # Runs only while tracing, when the caller holds the model; a strong reference here would
@@ -36,7 +36,7 @@ def _compiled(model, key, jit_compile):
         # Ids reaching the loop were checked in `generate`; inside it the loop only feeds ids it
         # chose itself, so per-step assert ops would be pure overhead (and XLA drops them).
         with graph_checks_disabled():
-            return _SEARCHES[strategy](decoder, encoder_tokens, *arguments)
+            return decode(decoder, encoder_tokens, settings, start_id, end_id)
 
     functions[cache_key] = tf.function(
         run_without_asserts,
@@ -98,10 +98,16 @@ def generate(
     """
     search.validate_search_arguments(strategy, max_length, beam_size, temperature, top_k, top_p)
     decoder = model if isinstance(model, IncrementalDecoder) else IncrementalDecoder(model)
-    if max_length > decoder.max_length:
-        raise ValueError(
-            f"`max_length` must be at most the model's max_length={decoder.max_length}. Received: max_length={max_length}"
-        )
+    settings = DecodingSettings(
+        strategy=strategy,
+        beam_size=beam_size,
+        length_penalty=length_penalty,
+        max_output_length=max_length,
+        temperature=temperature,
+        top_k=top_k,
+        top_p=top_p,
+        seed=seed,
+    ).resolved(decoder.max_length)
     encoder_tokens = np.asarray(encoder_tokens) if not tf.is_tensor(encoder_tokens) else encoder_tokens
     if len(encoder_tokens.shape) != 2 or not np.issubdtype(np.dtype(encoder_tokens.dtype.name if tf.is_tensor(encoder_tokens) else encoder_tokens.dtype), np.integer):
         raise ValueError(
@@ -135,22 +141,7 @@ def generate(
         tokens, scores = search.uncached_greedy_search(decoder, encoder_tokens, max_length, start_id, end_id)
         return _single(tokens, scores)
 
-    if strategy == "greedy":
-        key = ("greedy", max_length, start_id, end_id)
-    elif strategy == "sample":
-        key = ("sample", max_length, start_id, end_id, temperature, top_k, top_p, seed)
-    else:
-        key = ("beam", max_length, start_id, end_id, beam_size, length_penalty)
-    outputs = _compiled(decoder.model, key, jit_compile)(encoder_tokens)
-    if strategy != "beam":
-        return _single(*outputs)
-    candidates, candidate_scores = outputs
-    return {
-        "tokens": candidates[:, 0],
-        "scores": candidate_scores[:, 0],
-        "candidates": candidates,
-        "candidate_scores": candidate_scores,
-    }
+    return _compiled(decoder.model, settings, start_id, end_id, jit_compile)(encoder_tokens)
 
 
 def _single(tokens, scores):

@@ -88,7 +88,9 @@ def evaluate(
     names = tuple(metrics or (info.metrics if info is not None else ("exact_match",)))
     unknown = [name for name in names if name not in metric_functions.METRICS]
     if unknown:
-        raise ValueError(f"Unknown metrics {unknown}; known: {list(metric_functions.METRICS)}. Received: metrics={names}")
+        raise ValueError(
+            f"Unknown metrics {unknown}; known: {list(metric_functions.METRICS)}. Received: metrics={names}"
+        )
 
     predictions = pipeline.predict(sources, batch_size=batch_size, progress=progress, **decoding_overrides)
     measured = {name: round(getattr(metric_functions, name)(predictions, references), 4) for name in names}

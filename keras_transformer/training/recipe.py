@@ -183,7 +183,9 @@ class TrainingOptions:
         """Compile `model` with Adam(0.9, 0.98, 1e-9) and the paper's warmup schedule, the
         label-smoothed masked loss and masked accuracy. Returns `model`."""
         model.compile(
-            optimizer=paper_optimizer(model.config.d_model, warmup_steps=self.warmup_steps, scale=self.learning_rate_scale),
+            optimizer=paper_optimizer(
+                model.config.d_model, warmup_steps=self.warmup_steps, scale=self.learning_rate_scale
+            ),
             loss=MaskedSparseCrossEntropy(label_smoothing=self.label_smoothing),
             metrics=[MaskedAccuracy()],
             # Ids come from the tokenizers, so they are in range; XLA drops the model's id asserts.
@@ -297,9 +299,17 @@ def train(options, source_tokenizer, target_tokenizer, train_pairs, validation_p
     source_tokenizer.save(output_dir / "source_vocabulary.json")
     target_tokenizer.save(output_dir / "target_vocabulary.json")
 
-    tokenize = {"source_tokenizer": source_tokenizer, "target_tokenizer": target_tokenizer, "max_length": options.max_length}
-    train_source, train_target = tokenize_pairs(sources=train_pairs[0], targets=train_pairs[1], name="training", **tokenize)
-    val_source, val_target = tokenize_pairs(sources=validation_pairs[0], targets=validation_pairs[1], name="validation", **tokenize)
+    tokenize = {
+        "source_tokenizer": source_tokenizer,
+        "target_tokenizer": target_tokenizer,
+        "max_length": options.max_length,
+    }
+    train_source, train_target = tokenize_pairs(
+        sources=train_pairs[0], targets=train_pairs[1], name="training", **tokenize
+    )
+    val_source, val_target = tokenize_pairs(
+        sources=validation_pairs[0], targets=validation_pairs[1], name="validation", **tokenize
+    )
     if bounds is None:
         buckets = LengthBuckets.from_lengths(example_lengths(train_source, train_target), options.batch_tokens,
                                              options.max_length, options.length_buckets)  # fmt: skip
@@ -339,7 +349,9 @@ def train(options, source_tokenizer, target_tokenizer, train_pairs, validation_p
     if options.initial_weights:
         model.optimizer.build(model.trainable_variables)
         model.load_weights(options.initial_weights)
-        print(f"continuing from {options.initial_weights} at optimizer step {int(model.optimizer.iterations)}", flush=True)
+        print(
+            f"continuing from {options.initial_weights} at optimizer step {int(model.optimizer.iterations)}", flush=True
+        )
     print(f"{model.count_params()} parameters; config {json.dumps(config.to_dict(), sort_keys=True)}", flush=True)
 
     callbacks, budget, throughput, best_path = _callbacks(options, output_dir, steps_per_epoch, tokens_per_epoch)
@@ -396,14 +408,21 @@ def _callbacks(options, output_dir, steps_per_epoch, tokens_per_epoch):
     best_path = output_dir / "checkpoints" / "best.weights.h5"
     best_path.parent.mkdir(exist_ok=True)
     # A resumed run keeps the best checkpoint of the calls before it unless an epoch beats it.
-    earlier = (read_history(output_dir) or {}).get("val_loss", []) if options.checkpoint_dir and best_path.is_file() else []
+    earlier = (
+        (read_history(output_dir) or {}).get("val_loss", []) if options.checkpoint_dir and best_path.is_file() else []
+    )
     budget = TimeBudget(options.time_budget_minutes)
     throughput = Throughput(steps_per_epoch, tokens_per_epoch, every=options.log_every)
     callbacks = [
         throughput,
         budget,
-        keras.callbacks.ModelCheckpoint(str(best_path), monitor="val_loss", save_best_only=True, save_weights_only=True,
-                                        initial_value_threshold=min(earlier, default=None)),  # fmt: skip
+        keras.callbacks.ModelCheckpoint(
+            str(best_path),
+            monitor="val_loss",
+            save_best_only=True,
+            save_weights_only=True,
+            initial_value_threshold=min(earlier, default=None),
+        ),  # fmt: skip
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=options.patience),
         # A resumed run adds its epochs to the history of the run it continues.
         keras.callbacks.CSVLogger(str(output_dir / "history.csv"), append=bool(options.checkpoint_dir)),

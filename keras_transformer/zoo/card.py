@@ -23,10 +23,15 @@ def model_card(task, figures):
         "",
         "| input | output | expected |",
         "|---|---|---|",
-        *[f"| {source} | {output} | {expected}{'' if output == expected else ' (wrong)'} |" for source, output, expected in shown],
+        *[
+            f"| {source} | {output} | {expected}{'' if output == expected else ' (wrong)'} |"
+            for source, output, expected in shown
+        ],
         "",
         "```bash",
-        f'keras-transformer predict {task.name} "{shown[0][0]}"' if shown else f"keras-transformer predict {task.name} ...",
+        f'keras-transformer predict {task.name} "{shown[0][0]}"'
+        if shown
+        else f"keras-transformer predict {task.name} ...",
         "```",
         "",
         "## Data",
@@ -132,7 +137,9 @@ def _table_line(name, table):
 
 def _metrics_lines(task, figures):
     validation, decoding = figures["validation"], figures["decoding"]
-    extra = "".join(f", {name.replace('_', ' ')} {validation[name]:.4f}" for name in task.metrics if name != "exact_match")
+    extra = "".join(
+        f", {name.replace('_', ' ')} {validation[name]:.4f}" for name in task.metrics if name != "exact_match"
+    )
     lines = [
         f"Validation split ({validation['examples']:,} examples, greedy): exact match {validation['exact_match']:.4f} "
         f"({validation['wrong']} wrong){extra}.",
@@ -149,14 +156,16 @@ def _metrics_lines(task, figures):
             "",
         ]
     reports = figures["test"]
-    command = f"`keras-transformer evaluate {task.name}`" if task.info().dataset else "`keras_transformer.evaluation.evaluate`"
+    command = (
+        f"keras-transformer evaluate {task.name}" if task.info().dataset else "keras_transformer.evaluation.evaluate"
+    )
     if not reports:
         return lines + ["Test split: not measured yet.", ""]
     if len(reports) == 1:
         report = reports[0]
         lines += [
             f"Test split ({report['examples']:,} examples, {report['strategy']}), measured after packaging with "
-            f"{command} (it took {report['seconds']:.0f} s on the same machine):",
+            f"`{command}` (it took {report['seconds']:.0f} s on the same machine):",
             "",
             "```json",
             json.dumps({k: v for k, v in report.items() if k not in ("card", "seconds")}, indent=2),
@@ -166,12 +175,13 @@ def _metrics_lines(task, figures):
     else:
         names = list(reports[0]["measured"])
         lines += [
-            f"Test split, measured after packaging with {command} for each decoding strategy:",
+            f"Test split, measured after packaging with `{command}` for each decoding strategy:",
             "",
             "| decoding | " + " | ".join(name.replace("_", " ") for name in names) + " | examples | evaluation time |",
             "|---|" + "---|" * (len(names) + 2),
             *[
-                f"| {r['strategy']} | " + " | ".join(f"{100 * r['measured'][n]:.2f}%" for n in names)
+                f"| {r['strategy']} | "
+                + " | ".join(f"{100 * r['measured'][n]:.2f}%" for n in names)
                 + f" | {r['examples']:,} | {r['seconds']:.0f} s |"
                 for r in reports
             ],

@@ -92,7 +92,9 @@ class Split:
             object.__setattr__(self, "references", [[target] for target in self.targets])
         lengths = {len(self.sources), len(self.targets), len(self.references), *map(len, self.groups.values())}
         if len(lengths) != 1:
-            raise ValueError(f"Every column of a split must have one value an example. Received lengths: {sorted(lengths)}")
+            raise ValueError(
+                f"Every column of a split must have one value an example. Received lengths: {sorted(lengths)}"
+            )
 
     def __len__(self):
         return len(self.sources)
@@ -173,7 +175,8 @@ class Task:
 
     def parser(self):
         parser = argparse.ArgumentParser(
-            prog=f"keras-transformer train {self.name}", description=f"Train the {self.name} zoo model: {self.description}."
+            prog=f"keras-transformer train {self.name}",
+            description=f"Train the {self.name} zoo model: {self.description}.",
         )
         TrainingOptions.add_arguments(parser)
         run = parser.add_argument_group("run and packaging")
@@ -183,7 +186,9 @@ class Task:
                          help="validation examples scored at each epoch end (default: all; the whole split is decoded at the end)")  # fmt: skip
         run.add_argument("--compare-beam-examples", type=int, default=2000,
                          help="validation examples decoded with greedy and beam search (0: skip; default: %(default)s)")  # fmt: skip
-        run.add_argument("--decode-batch-size", type=int, default=256, help="texts decoded at once (default: %(default)s)")
+        run.add_argument(
+            "--decode-batch-size", type=int, default=256, help="texts decoded at once (default: %(default)s)"
+        )
         run.add_argument("--no-package", action="store_true", help="train and score, write no zoo folder")
         self.add_arguments(parser)
         unknown = sorted(set(self.defaults) - set(vars(parser.parse_args([]))))
@@ -230,7 +235,9 @@ class Task:
 
         max_output_length = self.max_output_length or min(result.longest_target + 3, result.config.max_length)
         settings = DecodingSettings(strategy="greedy", beam_size=4, max_output_length=max_output_length)
-        pipeline = TextPipeline(result.model, source_tokenizer, target_tokenizer, settings, name=self.name, info=self.info())
+        pipeline = TextPipeline(
+            result.model, source_tokenizer, target_tokenizer, settings, name=self.name, info=self.info()
+        )
         readings = self.readings(args) if self.ambiguous_inputs else None
         decode_started = time.monotonic()
         predictions = pipeline.predict(validation.sources, batch_size=args.decode_batch_size)
@@ -284,7 +291,11 @@ class Task:
         with `readings` (source -> every target in the data), exact match accepting any valid reading
         and on the unambiguous inputs alone."""
         correct = [p in refs for p, refs in zip(predictions, split.references)]
-        scores = {"examples": len(correct), "exact_match": round(sum(correct) / len(correct), 4), "wrong": len(correct) - sum(correct)}
+        scores = {
+            "examples": len(correct),
+            "exact_match": round(sum(correct) / len(correct), 4),
+            "wrong": len(correct) - sum(correct),
+        }
         for name in self.metrics:
             if name != "exact_match":
                 scores[name] = round(getattr(evaluation, name)(predictions, split.references), 4)
@@ -311,7 +322,9 @@ class Task:
         if not count:
             return None
         started = time.monotonic()
-        beam = pipeline.predict(validation.sources[:count], batch_size=max(1, args.decode_batch_size // 2), strategy="beam")
+        beam = pipeline.predict(
+            validation.sources[:count], batch_size=max(1, args.decode_batch_size // 2), strategy="beam"
+        )
         references = validation.references[:count]
         comparison = {
             "examples": count,
@@ -329,16 +342,25 @@ class Task:
         info = self.info()
         folder.save(zoo_dir, pipeline, info, model_card(self, figures), history=history)
         packaged = folder.load(str(pathlib.Path(zoo_dir).resolve()))
-        evaluations = [self.measure(packaged, args, strategy) for strategy in self.test_strategies or (pipeline.settings.strategy,)]
+        evaluations = [
+            self.measure(packaged, args, strategy) for strategy in self.test_strategies or (pipeline.settings.strategy,)
+        ]
         figures["test"] = [{**e.report, "seconds": e.seconds} for e in evaluations]
         for report in figures["test"]:
-            print(f"test ({report['strategy']}): {json.dumps(report['measured'])} in {report['seconds']:.0f} s", flush=True)
+            print(
+                f"test ({report['strategy']}): {json.dumps(report['measured'])} in {report['seconds']:.0f} s",
+                flush=True,
+            )
         if len(evaluations) == 1:
             card_metrics = dict(evaluations[0].report["measured"])
         else:
-            card_metrics = {f"{e.report['strategy']}_{k}": v for e in evaluations for k, v in e.report["measured"].items()}
+            card_metrics = {
+                f"{e.report['strategy']}_{k}": v for e in evaluations for k, v in e.report["measured"].items()
+            }
         if readings is not None:
-            chosen = next((e for e in evaluations if e.report["strategy"] == pipeline.settings.strategy), evaluations[0])
+            chosen = next(
+                (e for e in evaluations if e.report["strategy"] == pipeline.settings.strategy), evaluations[0]
+            )
             test = Split(chosen.sources, [r[0] for r in chosen.references], chosen.references)
             figures["test_readings"] = self.score(test, chosen.predictions, readings)
         folder.write_settings(zoo_dir, info.replace(card_metrics=card_metrics), pipeline.settings)
@@ -516,9 +538,13 @@ def _g2p_notes(figures):
         else:
             lines.append(
                 f"It misses the zoo's targets (WER <= 20%, PER <= 5%): it was trained for {figures['epochs_run']} "
-                f"epochs of a {figures['parameters'] / 1e6:.1f}M-parameter model on {figures['device']}. What would "
+                f"epochs of a {figures['parameters']:,}-parameter model on {figures['device']}. What would "
                 "close the gap: more epochs"
-                + (" (the validation loss was still falling when training ended)" if len(losses) >= 2 and losses[-1] < losses[-2] else "")
+                + (
+                    " (the validation loss was still falling when training ended)"
+                    if len(losses) >= 2 and losses[-1] < losses[-2]
+                    else ""
+                )
                 + ", a larger model and averaging the last checkpoints (`--average-last`)."
             )
     lines.append(
@@ -697,7 +723,7 @@ register_task(
             ("23.04.87", "1987-04-23"),
         ),
         notes=(
-            'English short dates (M/d/yy) and Spanish short dates (d/M/yy) are the same text when the day is '
+            "English short dates (M/d/yy) and Spanish short dates (d/M/yy) are the same text when the day is "
             '12 or less, e.g. "3/6/99" (March 6 in en, June 3 in es); the model cannot know the locale and '
             "gives one reading, which is wrong against the dataset's target whenever the other locale wrote the "
             "text (the Metrics section counts them; the training split holds the same texts with the other "

@@ -240,4 +240,4 @@ def test_compiled_loops_per_model_are_bounded_and_reused(monkeypatch):
         generate(model, encoder_tokens, max_length)
     assert len(compiled) == 2
     assert greedy not in compiled.values()  # the least recently used went first
-    assert [key[2] for key in compiled] == [5, 6]  # (jit_compile, strategy, max_length, ...)
+    assert [key[1].max_output_length for key in compiled] == [5, 6]  # (jit_compile, settings, start_id, end_id)

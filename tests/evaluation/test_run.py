@@ -11,7 +11,9 @@ def tiny_pipeline(sources, targets, info=None):
     target = Tokenizer.from_corpus(targets)
     config = TransformerConfig.from_name("tiny", source_vocab_size=source.vocabulary_size,
                                          target_vocab_size=target.vocabulary_size, max_length=48)  # fmt: skip
-    return TextPipeline(build_transformer(config, name="tiny"), source, target, DecodingSettings(max_output_length=6), info=info)
+    return TextPipeline(
+        build_transformer(config, name="tiny"), source, target, DecodingSettings(max_output_length=6), info=info
+    )
 
 
 def test_given_texts_are_decoded_once_and_scored():
@@ -22,7 +24,12 @@ def test_given_texts_are_decoded_once_and_scored():
     assert result.predictions == pipeline.predict(sources)
     assert result.sources == sources and result.references == [["12"], ["21", "12"], ["33"]]
     report = result.report
-    assert (report["model"], report["split"], report["examples"], report["strategy"]) == ("tiny", "heldout", 3, "greedy")
+    assert (report["model"], report["split"], report["examples"], report["strategy"]) == (
+        "tiny",
+        "heldout",
+        3,
+        "greedy",
+    )
     assert report["measured"] == {
         "exact_match": round(evaluation.exact_match(result.predictions, references), 4),
         "character_error_rate": round(evaluation.character_error_rate(result.predictions, references), 4),
@@ -32,7 +39,9 @@ def test_given_texts_are_decoded_once_and_scored():
 
 def test_limit_and_decoding_overrides():
     pipeline = tiny_pipeline(["abc"], ["12"])
-    result = evaluation.evaluate(pipeline, limit=2, sources=["a", "b", "c"], references=["1", "2", "3"], strategy="beam")
+    result = evaluation.evaluate(
+        pipeline, limit=2, sources=["a", "b", "c"], references=["1", "2", "3"], strategy="beam"
+    )
     assert result.report["examples"] == 2 and result.report["strategy"] == "beam"
     assert result.predictions == pipeline.predict(["a", "b"], strategy="beam")
 

@@ -9,7 +9,9 @@ from keras_transformer import training
 
 @pytest.fixture
 def model():
-    config = keras_transformer.TransformerConfig.from_name("tiny", source_vocab_size=12, target_vocab_size=12, max_length=8)
+    config = keras_transformer.TransformerConfig.from_name(
+        "tiny", source_vocab_size=12, target_vocab_size=12, max_length=8
+    )
     return keras_transformer.build_transformer(config)
 
 

@@ -28,7 +28,13 @@ def data():
 def test_options_parse_from_a_command_line_with_task_defaults():
     parser = TrainingOptions.add_arguments(argparse.ArgumentParser(), size="small", patience=3)
     options = TrainingOptions.from_args(parser.parse_args(["--d-model", "64", "--no-jit-compile", "--epochs", "2"]))
-    assert (options.size, options.patience, options.d_model, options.jit_compile, options.epochs) == ("small", 3, 64, False, 2)
+    assert (options.size, options.patience, options.d_model, options.jit_compile, options.epochs) == (
+        "small",
+        3,
+        64,
+        False,
+        2,
+    )
     config = options.transformer_config(source_vocab_size=20, target_vocab_size=30)
     assert (config.d_model, config.num_heads, config.num_encoder_layers) == (64, SIZES["small"]["num_heads"], 3)
     assert TrainingOptions.from_args(parser.parse_args([])) == TrainingOptions(size="small", patience=3)
@@ -58,13 +64,21 @@ def test_unknown_option_defaults_are_refused():
 def test_train_keeps_the_best_weights_and_resumes_from_its_checkpoints(data, tmp_path):
     tokenizer, train_pairs, validation_pairs = data
     options = TrainingOptions(**TINY, epochs=2, checkpoint_dir=str(tmp_path / "epochs"), keep_checkpoints=3)
-    result = train(options, tokenizer, tokenizer, train_pairs, validation_pairs, name="reverser", output_dir=tmp_path / "run")
+    result = train(
+        options, tokenizer, tokenizer, train_pairs, validation_pairs, name="reverser", output_dir=tmp_path / "run"
+    )
     assert result.model.name == "reverser" and result.epochs_run == 2 and result.initial_epoch == 0
     assert result.best_epoch == int(np.argmin(result.history["val_loss"])) + 1
     assert result.validation_loss == pytest.approx(min(result.history["val_loss"]), rel=1e-4)
     assert result.optimizer_steps == 2 * result.steps_per_epoch
     assert len(result.pipeline.predict(["abc", ""])) == 2
-    for name in ("config.json", "source_vocabulary.json", "history.csv", "model.weights.h5", "checkpoints/best.weights.h5"):
+    for name in (
+        "config.json",
+        "source_vocabulary.json",
+        "history.csv",
+        "model.weights.h5",
+        "checkpoints/best.weights.h5",
+    ):
         assert (tmp_path / "run" / name).is_file(), name
 
     # Rerunning with more epochs continues after epoch 2: history and optimizer steps carry on.
@@ -81,8 +95,12 @@ def test_train_keeps_the_average_of_the_last_epochs_when_it_is_better(data, tmp_
     from keras_transformer.training import ResumableCheckpoint
 
     tokenizer, train_pairs, validation_pairs = data
-    options = TrainingOptions(**TINY, epochs=3, checkpoint_dir=str(tmp_path / "epochs"), keep_checkpoints=3, average_last=3)
-    result = train(options, tokenizer, tokenizer, train_pairs, validation_pairs, name="reverser", output_dir=tmp_path / "run")
+    options = TrainingOptions(
+        **TINY, epochs=3, checkpoint_dir=str(tmp_path / "epochs"), keep_checkpoints=3, average_last=3
+    )
+    result = train(
+        options, tokenizer, tokenizer, train_pairs, validation_pairs, name="reverser", output_dir=tmp_path / "run"
+    )
     assert result.averaged_epochs in ((), (1, 2, 3))
     assert result.validation_loss <= min(result.history["val_loss"]) + 1e-4  # the kept weights are never worse
 

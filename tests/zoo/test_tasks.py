@@ -27,7 +27,9 @@ def test_help_lists_the_options(capsys):
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     assert "keras-transformer train reverse" in text
-    assert all(option in text for option in ("--epochs", "--checkpoint-dir", "--average-last", "--zoo-dir", "--examples"))
+    assert all(
+        option in text for option in ("--epochs", "--checkpoint-dir", "--average-last", "--zoo-dir", "--examples")
+    )
 
 
 def test_option_defaults_of_the_tasks():
@@ -39,7 +41,13 @@ def test_option_defaults_of_the_tasks():
     assert g2p.jit_compile and g2p.steps_per_epoch is None and g2p.validation_examples is None
     assert tasks.get_task("g2p_en").bounds == (7, 9, 11, 14, 18, 30)
     itn = tasks.get_task("itn_numbers").parser().parse_args(["--epochs", "3"])
-    assert (itn.num_layers, itn.normalize_first, itn.steps_per_epoch, itn.validation_examples, itn.epochs) == (2, True, 300, 4000, 3)
+    assert (itn.num_layers, itn.normalize_first, itn.steps_per_epoch, itn.validation_examples, itn.epochs) == (
+        2,
+        True,
+        300,
+        4000,
+        3,
+    )
 
 
 def test_itn_repeats_years_and_numbers_below_a_thousand():
@@ -118,3 +126,36 @@ def test_a_dataset_task_end_to_end_in_two_stages(tmp_path, monkeypatch):
     assert "keras-transformer evaluate recipe_smoke" in pipeline.card and first["command"] in pipeline.card
     assert figures["command"] in pipeline.card and "Trained in stages" in pipeline.card
     assert len(pipeline.predict(["twenty-one"])) == 1
+
+
+def test_g2p_card_tables_both_strategies_and_weighs_them_against_the_targets():
+    from keras_transformer.zoo.card import model_card
+
+    report = {"model": "g2p_en", "split": "test", "examples": 6217, "card": {}}
+    figures = {
+        "shown": [("transformer", "T R AE0 N S F AO1 R M ER0", "T R AE0 N S F AO1 R M ER0")],
+        "split_sizes": {"train": 121818, "validation": 6232, "test": 6217},
+        "config": {"normalize_first": False, "num_encoder_layers": 3, "num_decoder_layers": 3, "d_model": 256,
+                   "num_heads": 4, "d_ff": 1024, "dropout": 0.2, "max_length": 64, "source_vocab_size": 33,
+                   "target_vocab_size": 73},  # fmt: skip
+        "decoding": {"strategy": "beam", "beam_size": 4, "max_output_length": 32},
+        "parameters": 5556736, "previous_stages": [], "command": "keras-transformer train g2p_en --size small",
+        "options": {"seed": 0, "warmup_steps": 1000, "learning_rate_scale": 1.0, "label_smoothing": 0.1,
+                    "batch_tokens": 4096, "jit_compile": True},
+        "optimizer_steps": 10000, "steps_per_pass": 250, "initial_epoch": 12, "averaged_epochs": [], "best_epoch": 39,
+        "epochs_run": 40, "stopped_by_time_budget": False, "training_examples_a_pass": 121818,
+        "training_examples": 121818, "monitored_validation_examples": 6232, "steps_per_epoch": 250,
+        "train_seconds": 3600.0, "total_seconds_before_packaging": 3700.0, "device": "2 CPU cores",
+        "validation": {"examples": 6232, "exact_match": 0.8, "wrong": 1246, "word_error_rate": 0.2, "phoneme_error_rate": 0.05},
+        "beam_comparison": {"examples": 2000, "greedy_exact_match": 0.79, "beam_exact_match": 0.8},
+        "validation_losses": [1.0, 0.9],
+        "test": [
+            {**report, "strategy": "greedy", "measured": {"word_error_rate": 0.21, "phoneme_error_rate": 0.051}, "seconds": 30},
+            {**report, "strategy": "beam", "measured": {"word_error_rate": 0.19, "phoneme_error_rate": 0.049}, "seconds": 90},
+        ],
+    }  # fmt: skip
+    card = model_card(tasks.get_task("g2p_en"), figures)
+    assert "| greedy | 21.00% | 5.10% | 6,217 | 30 s |" in card and "| beam | 19.00% | 4.90% | 6,217 | 90 s |" in card
+    assert "keras-transformer evaluate g2p_en" in card and "Decoding: beam (beam 4), at most 32 output tokens" in card
+    assert "It meets the zoo's targets" in card and "resumed after epoch 12" in card and "40.00 passes" in card
+    assert "train 121,818 (word, pronunciation) pairs" in card and "(beam search is used)" in card
