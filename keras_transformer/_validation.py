@@ -2,6 +2,14 @@
 argument and says what was received, e.g. "`beam_size` must be a positive int. Received: beam_size=0".
 
 `bool` is never accepted where a number is asked for (`True` is an `int` to Python, not to a user).
+
+Example:
+>>> positive_int("beam_size", 4)
+4
+>>> positive_int("beam_size", True)
+Traceback (most recent call last):
+...
+ValueError: `beam_size` must be a positive int. Received: beam_size=True
 """
 
 import math
