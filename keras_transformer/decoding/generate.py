@@ -6,7 +6,7 @@ import weakref
 import numpy as np
 import tensorflow as tf
 
-from keras_transformer.decoding import search
+from keras_transformer.decoding import buckets, search
 from keras_transformer.decoding.dispatch import decode
 from keras_transformer.decoding.incremental import IncrementalDecoder
 from keras_transformer.decoding.settings import DecodingSettings
@@ -63,7 +63,7 @@ def generate(
     top_p=None,
     seed=0,
     use_cache=True,
-    jit_compile=False,
+    jit_compile=None,
 ):
     """Generate target ids for a batch of source ids.
 
@@ -78,8 +78,13 @@ def generate(
             `top_k` most likely and to the nucleus of mass `top_p`; draws are reproducible by `seed`.
         use_cache: decode with the key/value cache (default). `False` reruns the whole model on the
             whole prefix at each step (greedy only): slow, for checking the cache.
-        jit_compile: compile the decoding loop with XLA. Faster per token, but XLA compiles once
-            per distinct input shape (batch size, source length), so it pays off for fixed shapes.
+        jit_compile: None (default): compile the decoding loop with XLA, after padding the batch to
+            one of a few shape buckets (`decoding.buckets`: source length to a multiple of 8, batch
+            size to a power of two or a multiple of 64), so XLA compiles once per bucket, not once per
+            shape; the outputs are those of the unpadded batch. Sampling runs in graph mode: XLA
+            draws another random stream, and a seed gives the same samples in every runtime.
+            True: XLA on the exact shape. False: TensorFlow graph mode without XLA (no compile
+            wait; for debugging).
 
     Returns:
         A dict with fixed keys whatever the strategy:
@@ -97,6 +102,8 @@ def generate(
     ((1, 6), (1, 3, 6))
     """
     search.validate_search_arguments(strategy, max_length, beam_size, temperature, top_k, top_p)
+    if not (jit_compile is None or isinstance(jit_compile, bool)):
+        raise ValueError(f"`jit_compile` must be None, True or False. Received: jit_compile={jit_compile!r}")
     decoder = model if isinstance(model, IncrementalDecoder) else IncrementalDecoder(model)
     settings = DecodingSettings(
         strategy=strategy,
@@ -141,7 +148,15 @@ def generate(
         tokens, scores = search.uncached_greedy_search(decoder, encoder_tokens, max_length, start_id, end_id)
         return _single(tokens, scores)
 
-    return _compiled(decoder.model, settings, start_id, end_id, jit_compile)(encoder_tokens)
+    if jit_compile is not None:
+        return _compiled(decoder.model, settings, start_id, end_id, bool(jit_compile))(encoder_tokens)
+    if strategy == "sample":
+        # XLA's stateless random numbers are another stream than TensorFlow's kernels draw, so a
+        # seed would give other samples here than in graph mode, a SavedModel or TFLite.
+        return _compiled(decoder.model, settings, start_id, end_id, False)(encoder_tokens)
+    padded = buckets.pad_to_bucket(encoder_tokens, decoder.max_length)
+    outputs = _compiled(decoder.model, settings, start_id, end_id, True)(padded)
+    return buckets.unpad(outputs, int(encoder_tokens.shape[0]))
 
 
 def _single(tokens, scores):

@@ -1,4 +1,5 @@
-"""Token embeddings scaled by √d_model, which double as the tied output projection."""
+"""Token embeddings scaled by √d_model, which double as the tied output projection; optionally plus
+BERT's token-type (segment) embeddings."""
 
 import math
 
@@ -17,6 +18,10 @@ class TokenEmbedding(keras.layers.Layer):
     `reverse=True` on decoder states to get logits `x Eᵀ` ("we share the same weight matrix between the
     two embedding layers and the pre-softmax linear transformation").
 
+    With `segment_vocabulary_size > 0` the layer also holds BERT's token-type embeddings (Devlin et
+    al., 2019): a second table, `segment_embeddings`, whose row for each position's segment id (0 for
+    the first sentence, 1 for the second, ...) is added to the token's vector.
+
     Token ids are checked to lie in `[0, vocabulary_size)`: eagerly a `ValueError`, in a TensorFlow
     graph an `InvalidArgumentError`. Under XLA (`jit_compile=True`) TensorFlow drops assert ops; there
     an out-of-range id is clamped by XLA's gather, so validate data before a jit-compiled `fit`.
@@ -28,9 +33,12 @@ class TokenEmbedding(keras.layers.Layer):
         scale: multiply embeddings by √d_model (the paper's choice).
         embeddings_initializer: defaults to normal(0, d_model^-0.5), so scaled embeddings have unit
             variance and tied logits start small.
+        segment_vocabulary_size: the number of segment (token-type) ids; 0 (default) for none.
 
     Call arguments:
         inputs: `(B, T)` integer ids, or with `reverse=True` `(B, T, D)` states.
+        segment_ids: optional `(B, T)` integer segment ids in `[0, segment_vocabulary_size)`
+            (default: all 0). Only with `segment_vocabulary_size > 0`.
         reverse: return logits `(B, T, V)` = inputs · Eᵀ instead of embeddings.
 
     Example:
@@ -49,6 +57,7 @@ class TokenEmbedding(keras.layers.Layer):
         mask_zero=True,
         scale=True,
         embeddings_initializer=None,
+        segment_vocabulary_size=0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -59,6 +68,7 @@ class TokenEmbedding(keras.layers.Layer):
         if embeddings_initializer is None:
             embeddings_initializer = keras.initializers.RandomNormal(stddev=d_model**-0.5)
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
+        self.segment_vocabulary_size = _validation.non_negative_int("segment_vocabulary_size", segment_vocabulary_size)
         self.supports_masking = mask_zero
 
     def build(self, input_shape=None):
@@ -67,8 +77,14 @@ class TokenEmbedding(keras.layers.Layer):
             shape=(self.vocabulary_size, self.d_model),
             initializer=self.embeddings_initializer,
         )
+        if self.segment_vocabulary_size:
+            self.segment_embeddings = self.add_weight(
+                name="segment_embeddings",
+                shape=(self.segment_vocabulary_size, self.d_model),
+                initializer=self.embeddings_initializer,
+            )
 
-    def call(self, inputs, reverse=False):
+    def call(self, inputs, segment_ids=None, reverse=False):
         if reverse:
             if inputs.shape[-1] is not None and inputs.shape[-1] != self.d_model:
                 raise ValueError(
@@ -88,15 +104,37 @@ class TokenEmbedding(keras.layers.Layer):
         vectors = ops.take(ops.cast(self.embeddings, self.compute_dtype), inputs, axis=0)
         if self.scale:
             vectors = vectors * ops.cast(math.sqrt(self.d_model), self.compute_dtype)
+        if self.segment_vocabulary_size:
+            vectors = vectors + self._segment_vectors(inputs, segment_ids)
+        elif segment_ids is not None:
+            raise ValueError(
+                "`segment_ids` needs a layer with segment embeddings. Received: segment_ids with "
+                "segment_vocabulary_size=0"
+            )
         return vectors
 
-    def compute_mask(self, inputs, mask=None):
+    def _segment_vectors(self, inputs, segment_ids):
+        table = ops.cast(self.segment_embeddings, self.compute_dtype)
+        if segment_ids is None:
+            return table[0]  # (D,): every position is in segment 0
+        if "int" not in str(segment_ids.dtype):
+            raise TypeError(f"`segment_ids` must be integers. Received: segment_ids.dtype={segment_ids.dtype}")
+        segment_ids = _checks.check_range(
+            segment_ids,
+            "segment ids",
+            0,
+            self.segment_vocabulary_size,
+            f"segment_vocabulary_size={self.segment_vocabulary_size}",
+        )
+        return ops.take(table, segment_ids, axis=0)  # (B, T) -> (B, T, D)
+
+    def compute_mask(self, inputs, mask=None, **kwargs):
         # Keras does not pass `reverse` here; float inputs mean the reverse (logits) call.
         if not self.mask_zero or "int" not in str(inputs.dtype):
             return None
         return ops.not_equal(inputs, 0)
 
-    def compute_output_spec(self, inputs, reverse=False):
+    def compute_output_spec(self, inputs, segment_ids=None, reverse=False):
         if reverse:
             shape = tuple(inputs.shape[:-1]) + (self.vocabulary_size,)
         else:
@@ -112,6 +150,7 @@ class TokenEmbedding(keras.layers.Layer):
                 "mask_zero": self.mask_zero,
                 "scale": self.scale,
                 "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
+                "segment_vocabulary_size": self.segment_vocabulary_size,
             }
         )
         return config

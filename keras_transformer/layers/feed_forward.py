@@ -11,7 +11,8 @@ class FeedForward(keras.layers.Layer):
 
     Args:
         d_ff: F, the inner width (2048 in the paper's base model).
-        activation: "relu" (the paper) or "gelu", or any Keras activation name.
+        activation: "relu" (the paper) or "gelu", or any Keras activation name. "gelu" is the exact
+            x·Φ(x) = x·(1 + erf(x/√2))/2 that BERT uses, not the tanh approximation.
         dropout: dropout after the activation in training (0 in the paper).
         kernel_initializer, bias_initializer: for both dense layers.
 

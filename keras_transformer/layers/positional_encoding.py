@@ -1,4 +1,5 @@
-"""Sinusoidal positional encoding in the paper's interleaved layout, added to embeddings."""
+"""Positional encoding added to embeddings: the paper's sinusoidal table (interleaved layout), or a
+learned table (BERT's position embeddings)."""
 
 import keras
 import numpy as np
@@ -28,10 +29,14 @@ class PositionalEncoding(keras.layers.Layer):
     """Adds the sinusoidal positional encoding of Vaswani et al. (2017, section 3.5) to its input.
 
     Self-attention alone cannot tell word order; this layer adds to each position a fixed pattern of
-    sines and cosines whose wavelengths form a geometric progression from 2π to 10000·2π.
+    sines and cosines whose wavelengths form a geometric progression from 2π to 10000·2π. With
+    `learned=True` the pattern is instead a trained `(max_length, D)` weight, `position_embeddings`,
+    as in BERT (Devlin et al., 2019), which the paper found to work about as well (section 3.5).
 
     Args:
         max_length: the longest sequence accepted; longer inputs raise an error.
+        learned: add a trained table instead of the fixed sinusoidal one.
+        embeddings_initializer: for the learned table (default truncated normal(0, 0.02), BERT's).
 
     Call arguments:
         inputs: `(B, T, D)` embeddings, T <= max_length.
@@ -49,9 +54,13 @@ class PositionalEncoding(keras.layers.Layer):
     [0.841471, 0.540302, 0.01, 0.99995]
     """
 
-    def __init__(self, max_length=512, **kwargs):
+    def __init__(self, max_length=512, learned=False, embeddings_initializer=None, **kwargs):
         super().__init__(**kwargs)
         self.max_length = _validation.positive_int("max_length", max_length)
+        self.learned = _validation.boolean("learned", learned)
+        if embeddings_initializer is None:
+            embeddings_initializer = keras.initializers.TruncatedNormal(stddev=0.02)
+        self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -61,14 +70,21 @@ class PositionalEncoding(keras.layers.Layer):
                 f"Received: input_shape={tuple(input_shape)}"
             )
         self.d_model = input_shape[-1]
-        # A constant, not a weight: nothing to train, nothing to save.
-        self._table = sinusoidal_table(self.max_length, self.d_model).astype("float32")
+        if self.learned:
+            self.position_embeddings = self.add_weight(
+                name="position_embeddings",
+                shape=(self.max_length, self.d_model),
+                initializer=self.embeddings_initializer,
+            )
+        else:
+            # A constant, not a weight: nothing to train, nothing to save.
+            self._table = sinusoidal_table(self.max_length, self.d_model).astype("float32")
 
     def call(self, inputs, start_position=0):
         length = ops.shape(inputs)[1]
         end = length + start_position
         inputs = _checks.check_length(end, self.max_length, f"{self.name} inputs", inputs)
-        table = ops.convert_to_tensor(self._table)
+        table = self.position_embeddings if self.learned else ops.convert_to_tensor(self._table)
         if isinstance(start_position, int) and start_position == 0:
             positions = table[:length]
         else:
@@ -83,5 +99,11 @@ class PositionalEncoding(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"max_length": self.max_length})
+        config.update(
+            {
+                "max_length": self.max_length,
+                "learned": self.learned,
+                "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
+            }
+        )
         return config

@@ -241,3 +241,33 @@ def test_compiled_loops_per_model_are_bounded_and_reused(monkeypatch):
     assert len(compiled) == 2
     assert greedy not in compiled.values()  # the least recently used went first
     assert [key[1].max_output_length for key in compiled] == [5, 6]  # (jit_compile, settings, start_id, end_id)
+
+
+@pytest.mark.parametrize(
+    "strategy, options",
+    [("greedy", {}), ("beam", {"beam_size": 3}), ("sample", {"temperature": 0.8, "top_k": 20, "seed": 3})],
+)
+def test_default_bucketed_xla_path_equals_graph_mode_token_for_token(strategy, options):
+    """The default (jit_compile=None) pads batch and source length to a bucket and runs XLA; every
+    shape here pads (3 -> 4 rows, 5 -> 8 rows, lengths 7/9/13 -> 8/16/16) and must give the
+    unpadded graph-mode tokens."""
+    model = make_model(num_encoder_layers=1, num_decoder_layers=1)
+    for batch, length in [(3, 7), (5, 9), (1, 13)]:
+        encoder_tokens = sources(batch=max(batch, 2), length=length)[:batch]
+        default = generate(model, encoder_tokens, 10, strategy=strategy, **options)
+        graph = generate(model, encoder_tokens, 10, strategy=strategy, jit_compile=False, **options)
+        for key in ("tokens", "candidates"):
+            np.testing.assert_array_equal(np.asarray(default[key]), np.asarray(graph[key]), err_msg=f"{key} {batch}x{length}")
+        np.testing.assert_allclose(np.asarray(default["scores"]), np.asarray(graph["scores"]), rtol=1e-4, atol=1e-5)
+
+
+def test_buckets_bound_the_shapes():
+    from keras_transformer.decoding import buckets
+
+    assert [buckets.bucket_batch(b) for b in (1, 2, 3, 5, 33, 64, 65, 130)] == [1, 2, 4, 8, 64, 64, 128, 192]
+    assert [buckets.bucket_length(n, 24) for n in (1, 8, 9, 17, 24)] == [8, 8, 16, 24, 24]
+    for batch, length in [(1, 1), (3, 9), (65, 17), (7, 24)]:
+        padded = buckets.pad_to_bucket(np.ones((batch, length), "int32"), 24)
+        assert tuple(padded.shape) == (buckets.bucket_batch(batch), buckets.bucket_length(length, 24))
+    with pytest.raises(ValueError, match="jit_compile=1"):
+        generate(make_model(), sources(), 4, jit_compile=1)
