@@ -34,15 +34,12 @@ class ZooInfo:
         for name in ("source_field", "target_field"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 raise ValueError(f"`{name}` must be a non-empty str. Received: {name}={getattr(self, name)!r}")
-        from keras_transformer import evaluation
+        from keras_transformer.evaluation.metrics import METRICS
 
         metrics = tuple(self.metrics)
-        unknown = [m for m in metrics if not isinstance(m, str) or not callable(getattr(evaluation, m, None))]
+        unknown = [m for m in metrics if m not in METRICS]
         if unknown:
-            raise ValueError(
-                f"`metrics` must name functions of keras_transformer.evaluation (e.g. 'exact_match', "
-                f"'word_error_rate'). Received: metrics={list(metrics)}"
-            )
+            raise ValueError(f"`metrics` must name metrics in {list(METRICS)}. Received: metrics={list(metrics)}")
         object.__setattr__(self, "metrics", metrics)
         object.__setattr__(self, "card_metrics", dict(self.card_metrics))
 
