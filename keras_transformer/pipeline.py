@@ -5,6 +5,7 @@ one compiled TensorFlow function that `predict` calls and the exported SavedMode
 import tensorflow as tf
 
 from keras_transformer import _validation
+from keras_transformer.decoding import buckets
 from keras_transformer.decoding.dispatch import decode
 from keras_transformer.decoding.incremental import IncrementalDecoder
 from keras_transformer.decoding.settings import DecodingSettings
@@ -34,6 +35,10 @@ class TextPipeline:
         path: the zoo folder the pipeline was loaded from, or None for one built in memory.
         history: the training run's per-epoch `fit` history `{name: [value per epoch]}` (what
             `keras.callbacks.History.history` holds, e.g. for `viz.plot_history`), or None.
+        jit_compile: decode with XLA over shape buckets (see `decoding.buckets`: one compilation a
+            bucket), or in TensorFlow graph mode (False, the default: no compile wait). Outputs are
+            the same. On 2 CPU cores, XLA decoded the zoo's g2p_en (beam 4) about 15% faster once
+            compiled, and paid 10-16 s of compilation first, so it pays off only for long inputs.
 
     `predict(texts)` and the SavedModel's `serving_default` (see `keras_transformer.export`) run the
     same `texts_function`: tokenize (truncating to the model's `max_length`), encode, decode with
@@ -54,7 +59,17 @@ class TextPipeline:
     """
 
     def __init__(
-        self, model, source_tokenizer, target_tokenizer, settings=None, name=None, info=None, card="", path=None, history=None
+        self,
+        model,
+        source_tokenizer,
+        target_tokenizer,
+        settings=None,
+        name=None,
+        info=None,
+        card="",
+        path=None,
+        history=None,
+        jit_compile=False,
     ):
         self.model = model
         self.config = config_of(model)
@@ -79,6 +94,7 @@ class TextPipeline:
         self.card = card
         self.path = path
         self.history = history
+        self.jit_compile = _validation.boolean("jit_compile", jit_compile)
         self.decoder = IncrementalDecoder(model)
         self._functions = {}
 
@@ -106,10 +122,23 @@ class TextPipeline:
         if key not in self._functions:
             decoder, ids = self.decoder, {"start_id": self.target_tokenizer.start_id, "end_id": self.target_tokenizer.end_id}
 
-            def decode_ids(encoder_tokens):
+            def decode_exact(encoder_tokens):
                 # Ids come from the tokenizer (or a signature that checks them): no per-step asserts.
                 with graph_checks_disabled():
                     return decode(decoder, encoder_tokens, settings, **ids)
+
+            if self.jit_compile and settings.strategy != "sample":
+                # XLA over shape buckets (see `decoding.buckets`): one compilation a bucket, the real
+                # rows' outputs as without padding. Sampling stays in graph mode (XLA draws another
+                # random stream).
+                compiled = tf.function(decode_exact, jit_compile=True, reduce_retracing=True)
+
+                def decode_ids(encoder_tokens):
+                    padded = buckets.pad_to_bucket(encoder_tokens, self.config.max_length)
+                    return buckets.unpad(compiled(padded), tf.shape(encoder_tokens)[0])
+
+            else:
+                decode_ids = decode_exact
 
             if kind == "ids":
                 function = tf.function(decode_ids, input_signature=[tf.TensorSpec([None, None], tf.int32, name="encoder_tokens")])
@@ -133,7 +162,7 @@ class TextPipeline:
 
         Args:
             texts: the inputs; empty strings are allowed (the model sees an all-padding source).
-            batch_size: how many texts go through the model at once.
+            batch_size: how many texts go through the model at once (texts are grouped by length).
             progress: optional callable `progress(done, total)` called after each batch.
             **overrides: `DecodingSettings` fields to change for this call (e.g. `strategy="beam"`);
                 None values are ignored.
@@ -144,12 +173,17 @@ class TextPipeline:
         texts = check_texts(texts)
         batch_size = _validation.positive_int("batch_size", batch_size)
         function = self.texts_function(self.with_settings(**overrides))
-        outputs = []
-        for start in range(0, len(texts), batch_size):
-            batch = function(tf.constant(texts[start : start + batch_size], tf.string))["outputs"].numpy()
-            outputs.extend(text.decode("utf-8") for text in batch)
+        # Texts of similar length go together (less padding, fewer shape buckets); outputs come
+        # back in the input order.
+        order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
+        outputs = [None] * len(texts)
+        for start in range(0, len(order), batch_size):
+            indices = order[start : start + batch_size]
+            batch = function(tf.constant([texts[i] for i in indices], tf.string))["outputs"].numpy()
+            for index, text in zip(indices, batch):
+                outputs[index] = text.decode("utf-8")
             if progress is not None:
-                progress(len(outputs), len(texts))
+                progress(min(start + batch_size, len(texts)), len(texts))
         return outputs
 
     def encode_texts(self, texts):

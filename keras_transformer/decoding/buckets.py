@@ -54,8 +54,11 @@ def pad_to_bucket(encoder_tokens, max_length, pad_batch=True):
     power = ops.cast(ops.power(2.0, ops.ceil(ops.log2(as_float) - 1e-6)), "int32")
     chunk = ops.convert_to_tensor(BATCH_STEP, "int32")
     padded_batch = ops.where(batch <= chunk, power, ((batch + chunk - 1) // chunk) * chunk)
-    rows = ops.concatenate([ops.arange(batch, dtype="int32"), ops.zeros((padded_batch - batch,), "int32")], axis=0)
-    return ops.take(encoder_tokens, rows, axis=0)
+    # Added rows copy row 0; an empty batch gets one all-padding row (the zeros appended here).
+    with_zeros = ops.concatenate([encoder_tokens, ops.zeros((1, ops.shape(encoder_tokens)[1]), "int32")], axis=0)
+    filler = ops.where(batch > 0, 0, batch)
+    rows = ops.concatenate([ops.arange(batch, dtype="int32"), ops.full((padded_batch - batch,), filler, "int32")], axis=0)
+    return ops.take(with_zeros, rows, axis=0)
 
 
 def unpad(outputs, batch):

@@ -58,9 +58,11 @@ class PositionalEncoding(keras.layers.Layer):
         super().__init__(**kwargs)
         self.max_length = _validation.positive_int("max_length", max_length)
         self.learned = _validation.boolean("learned", learned)
-        if embeddings_initializer is None:
+        if embeddings_initializer is None and learned:
+            # Made only for a learned table: a new initializer draws a seed, and a sinusoidal model
+            # must initialize its other weights exactly as it did before this option existed.
             embeddings_initializer = keras.initializers.TruncatedNormal(stddev=0.02)
-        self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
+        self.embeddings_initializer = keras.initializers.get(embeddings_initializer) if embeddings_initializer is not None else None
         self.supports_masking = True
 
     def build(self, input_shape):
