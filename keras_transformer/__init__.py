@@ -22,6 +22,9 @@ _LAZY = {
     "build_transformer": ("keras_transformer.models", "build_transformer"),
     "DecodingSettings": ("keras_transformer.decoding.settings", "DecodingSettings"),
     "TextPipeline": ("keras_transformer.pipeline", "TextPipeline"),
+    "EncoderConfig": ("keras_transformer.models", "EncoderConfig"),
+    "build_encoder": ("keras_transformer.models", "build_encoder"),
+    "SentenceEncoder": ("keras_transformer.sentence_encoder", "SentenceEncoder"),
 }
 
 
@@ -42,13 +45,18 @@ if not _lazy():
     from keras_transformer import layers, models, training  # noqa: E402
     from keras_transformer.decoding.settings import DecodingSettings  # noqa: E402
     from keras_transformer.models import TransformerConfig, build_attention_model, build_transformer  # noqa: E402
+    from keras_transformer.models import EncoderConfig, build_encoder  # noqa: E402
     from keras_transformer.pipeline import TextPipeline  # noqa: E402
+    from keras_transformer.sentence_encoder import SentenceEncoder  # noqa: E402
 
 __all__ = [
     "DecodingSettings",
+    "EncoderConfig",
+    "SentenceEncoder",
     "TextPipeline",
     "TransformerConfig",
     "build_attention_model",
+    "build_encoder",
     "build_transformer",
     "layers",
     "models",

@@ -91,3 +91,14 @@ def one_of(name, value, choices):
     if value not in choices:
         raise ValueError(f"`{name}` must be one of {list(choices)}. Received: {name}={value!r}")
     return value
+
+
+def texts(name, value):
+    """`value` as a list of str; `TypeError` for one bare string or a non-str item (naming its index)."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"`{name}` must be a list of strings, not one string. Wrap it: predict([text]).")
+    value = list(value)
+    for index, text in enumerate(value):
+        if not isinstance(text, str):
+            raise TypeError(f"`{name}` must hold str. Received: {type(text).__name__} at index {index}")
+    return value

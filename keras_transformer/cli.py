@@ -1,7 +1,8 @@
 """The `keras-transformer` command: use, evaluate, train, export and look at zoo models.
 
     keras-transformer zoo list
-    keras-transformer predict g2p_en transformer attention
+    keras-transformer predict g2p_en transformer attention         # its TFLite generator: no TensorFlow
+    keras-transformer embed minilm_l6 "A man is eating food."      # sentence vectors, JSON lines
     echo -e "one\\ntwo" | keras-transformer predict g2p_en          # one input a line, in batches
     keras-transformer evaluate g2p_en [--limit 500]
     keras-transformer train reverse [--epochs 1 --output-dir runs/reverse ...]
@@ -26,13 +27,68 @@ class CommandError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
 
 
-def _load(name):
+# What each kind of zoo model is for, in the command's terms.
+_KIND_COMMANDS = {"seq2seq": "predict", "sentence_encoder": "embed"}
+
+
+def _load(name, kind=None, runtime="tensorflow"):
+    """Zoo model `name`, refused (before TensorFlow loads) when it is not of `kind`."""
     from keras_transformer import zoo
 
     try:
-        return zoo.load(name)
+        actual = zoo.model_kind(name)
+        if kind is not None and actual != kind:
+            raise CommandError(
+                f"{name} is a {actual.replace('_', ' ')} model: use `keras-transformer {_KIND_COMMANDS[actual]} {name} ...`"
+            )
+        return zoo.load(name, runtime=runtime)
     except zoo.ZooError as error:
         raise CommandError(str(error)) from None
+
+
+def _predict_pipeline(args):
+    """What `predict` runs: the folder's TFLite generator in ai-edge-litert (no TensorFlow import, so it
+    answers in about a second) when the folder has one and the options keep its decoding settings;
+    otherwise the TensorFlow pipeline, silently unless `--verbose` (an error with `--runtime litert`)."""
+    from keras_transformer import zoo
+    from keras_transformer.zoo import litert
+
+    if args.runtime == "tensorflow":
+        return _load(args.name, kind="seq2seq")
+    try:
+        has_generator = litert.has_generator(args.name)
+    except zoo.ZooError as error:
+        raise CommandError(str(error)) from None
+    if has_generator or args.runtime == "litert":
+        try:
+            pipeline = _load(args.name, kind="seq2seq", runtime="litert")
+            reason = pipeline.unsupported_settings(strategy=args.strategy, beam_size=args.beam_size)
+        except ImportError as error:
+            reason = str(error)
+        if reason is None:
+            if args.verbose:
+                message = f"running {args.name}'s {litert.GENERATOR} with ai-edge-litert"
+                print(f"keras-transformer predict: {message}", file=sys.stderr)
+            return pipeline
+        if args.runtime == "litert":
+            raise CommandError(f"{reason}; --runtime tensorflow runs any settings")
+    else:
+        reason = f"{args.name} has no {litert.GENERATOR}"
+    if args.verbose:
+        print(f"keras-transformer predict: {reason}: running the TensorFlow pipeline", file=sys.stderr)
+    return _load(args.name, kind="seq2seq")
+
+
+def _read_texts(args, what):
+    """The command's texts: its arguments, else one a line from standard input."""
+    if args.texts:
+        return args.texts
+    if sys.stdin is None or sys.stdin.isatty():
+        raise CommandError("give texts as arguments or one per line on standard input")
+    texts = [line.rstrip("\r\n") for line in sys.stdin]
+    if not texts:
+        raise CommandError(f"standard input was empty: nothing to {what}")
+    return texts
 
 
 @contextlib.contextmanager
@@ -90,7 +146,7 @@ def _progress_bar(total, enabled):
 def cmd_zoo(args):
     from keras_transformer import zoo
 
-    names = zoo.list_models()
+    names = zoo.list_models(kind=args.kind)
     if not names:
         print("no zoo models found in: " + ", ".join(str(d) for d in zoo.zoo_dirs()), file=sys.stderr)
     for name in names:
@@ -99,14 +155,8 @@ def cmd_zoo(args):
 
 
 def cmd_predict(args):
-    texts = args.texts
-    if not texts:
-        if sys.stdin is None or sys.stdin.isatty():
-            raise CommandError("give texts as arguments or one per line on standard input")
-        texts = [line.rstrip("\r\n") for line in sys.stdin]
-        if not texts:
-            raise CommandError("standard input was empty: nothing to predict")
-    pipeline = _load(args.name)
+    texts = _read_texts(args, "predict")
+    pipeline = _predict_pipeline(args)
     progress = _progress_bar(len(texts), enabled=not args.quiet)
     outputs = pipeline.predict(
         texts, batch_size=args.batch_size, strategy=args.strategy, beam_size=args.beam_size, progress=progress
@@ -116,10 +166,20 @@ def cmd_predict(args):
     return 0
 
 
+def cmd_embed(args):
+    texts = _read_texts(args, "embed")
+    encoder = _load(args.name, kind="sentence_encoder")
+    vectors = encoder.embed(texts, batch_size=args.batch_size, progress=_progress_bar(len(texts), enabled=not args.quiet))
+    for text, vector in zip(texts, vectors):
+        values = [round(float(value), args.decimals) for value in vector]
+        print(json.dumps({"text": text, "embedding": values}, ensure_ascii=False))
+    return 0
+
+
 def cmd_evaluate(args):
     from keras_transformer.evaluation import evaluate
 
-    pipeline = _load(args.name)
+    pipeline = _load(args.name, kind="seq2seq")
     bars = []
 
     def progress(done, total):  # the bar is made on the first batch, once the split's size is known
@@ -154,7 +214,7 @@ def cmd_export(args):
 def cmd_plot_attention(args):
     from keras_transformer import viz
 
-    entry = _load(args.name)
+    entry = _load(args.name, kind="seq2seq")
     viz.plot_attention(
         entry.model,
         args.text,
@@ -184,6 +244,8 @@ def build_parser():
 
     zoo_parser = commands.add_parser("zoo", help="the model zoo")
     zoo_parser.add_argument("action", choices=["list"])
+    zoo_parser.add_argument("--kind", choices=["seq2seq", "sentence_encoder"], default=None,
+                            help="only models of this kind: text to text (predict) or text to vectors (embed)")  # fmt: skip
     zoo_parser.set_defaults(run=cmd_zoo)
 
     predict = commands.add_parser("predict", help="run a zoo model on texts (arguments or stdin lines)")
@@ -193,7 +255,20 @@ def build_parser():
     predict.add_argument("--strategy", choices=["greedy", "beam"], default=None)
     predict.add_argument("--beam-size", type=int, default=None)
     predict.add_argument("--quiet", action="store_true", help="no progress bar")
+    predict.add_argument("--runtime", choices=["auto", "litert", "tensorflow"], default="auto",
+                         help="auto (default): the folder's TFLite generator in ai-edge-litert when it has one "
+                              "and the options keep its decoding settings, else TensorFlow")  # fmt: skip
     predict.set_defaults(run=cmd_predict)
+
+    embed = commands.add_parser(
+        "embed", help="sentence vectors from a sentence-encoder zoo model (minilm_l6), one JSON line a text"
+    )
+    embed.add_argument("name")
+    embed.add_argument("texts", nargs="*")
+    embed.add_argument("--batch-size", type=int, default=32)
+    embed.add_argument("--decimals", type=int, default=7, help="digits after the point in each value (default 7)")
+    embed.add_argument("--quiet", action="store_true", help="no progress bar")
+    embed.set_defaults(run=cmd_embed)
 
     evaluate = commands.add_parser("evaluate", help="measure a zoo model on its test split")
     evaluate.add_argument("name")

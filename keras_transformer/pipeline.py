@@ -195,13 +195,7 @@ class TextPipeline:
 
 def check_texts(texts):
     """`texts` as a list of str; `TypeError` for one bare string or a non-str item (naming its index)."""
-    if isinstance(texts, (str, bytes)):
-        raise TypeError("`texts` must be a list of strings, not one string. Wrap it: predict([text]).")
-    texts = list(texts)
-    for index, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TypeError(f"`texts` must hold str. Received: {type(text).__name__} at index {index}")
-    return texts
+    return _validation.texts("texts", texts)
 
 
 __all__ = ["TextPipeline", "check_texts", "dense_source_ids"]

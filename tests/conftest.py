@@ -6,6 +6,24 @@ import keras  # noqa: E402
 import pytest  # noqa: E402
 
 
+# The Keras backend is fixed when keras is imported: KERAS_BACKEND=jax (or torch) runs the suite on it.
+# These folders test what runs on every backend; everything else, and tests marked `tensorflow_only`,
+# need TensorFlow's backend (SavedModel/TFLite export, tf.data, the in-graph tokenizer, pipelines).
+EVERY_BACKEND = ("layers", "models", "decoding", "training", "backends")
+
+
+def pytest_collection_modifyitems(config, items):
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return
+    tests = os.path.dirname(os.path.abspath(__file__))
+    skip = pytest.mark.skip(reason=f"needs the TensorFlow backend (KERAS_BACKEND={backend})")
+    for item in items:
+        folder = os.path.relpath(str(item.path), tests).split(os.sep)[0]
+        if folder not in EVERY_BACKEND or item.get_closest_marker("tensorflow_only"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _seed_and_policy():
     """Every test starts from the same seed and the float32 policy, whatever the previous test set."""

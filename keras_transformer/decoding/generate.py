@@ -1,22 +1,28 @@
-"""`generate`: one entry point for greedy, beam and sampling decoding of a trained model."""
+"""`generate`: one entry point for greedy, beam and sampling decoding of a trained model, on every
+Keras backend: compiled by `tf.function` (graph or XLA) on TensorFlow, by `jax.jit` on JAX, run
+eagerly on PyTorch. The same weights give the same tokens on all three."""
 
 import collections
+import contextlib
 import weakref
 
+import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
+from keras_transformer import _backend
 from keras_transformer.decoding import buckets, search
 from keras_transformer.decoding.dispatch import decode
 from keras_transformer.decoding.incremental import IncrementalDecoder
 from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.layers import graph_checks_disabled
 
-# Compiled loops, per model: an LRU of tf.functions keyed by (jit_compile, settings, start and end ids),
-# each with a (None, None) int32 input signature, so new batch sizes and source lengths reuse the same
-# graph. Keyed weakly: deleting a model frees it and its functions, which refer to it only weakly.
+# Compiled loops, per model: an LRU of functions keyed by (jit_compile, settings, start and end ids).
+# On TensorFlow each is a tf.function with a (None, None) int32 input signature, so new batch sizes
+# and source lengths reuse the same graph (XLA and jax.jit compile once per shape, hence the shape
+# buckets). Keyed weakly: deleting a model frees it and its functions, which refer to it only weakly.
 _MAX_COMPILED_PER_MODEL = 8
-_COMPILED = weakref.WeakKeyDictionary()  # model -> OrderedDict(key -> tf.function)
+_COMPILED = weakref.WeakKeyDictionary()  # model -> OrderedDict(key -> function)
 
 
 def _compiled(model, settings, start_id, end_id, jit_compile):
@@ -30,23 +36,59 @@ def _compiled(model, settings, start_id, end_id, jit_compile):
     model_ref = weakref.ref(model)
 
     def run_without_asserts(encoder_tokens):
-        # Runs only while tracing, when the caller holds the model; a strong reference here would
-        # keep the model alive through the cache.
+        # Runs while tracing (or, eagerly, while `generate` runs), when the caller holds the model; a
+        # strong reference here would keep the model alive through the cache.
         decoder = IncrementalDecoder(model_ref())
         # Ids reaching the loop were checked in `generate`; inside it the loop only feeds ids it
         # chose itself, so per-step assert ops would be pure overhead (and XLA drops them).
         with graph_checks_disabled():
             return decode(decoder, encoder_tokens, settings, start_id, end_id)
 
-    functions[cache_key] = tf.function(
-        run_without_asserts,
-        input_signature=[tf.TensorSpec([None, None], tf.int32)],
-        reduce_retracing=True,
-        jit_compile=jit_compile,
-    )
+    functions[cache_key] = _compile(run_without_asserts, model_ref, jit_compile)
     while len(functions) > _MAX_COMPILED_PER_MODEL:
         functions.popitem(last=False)
     return functions[cache_key]
+
+
+def _compile(run, model_ref, jit_compile):
+    """`run(encoder_tokens)` as this backend runs it best: a `tf.function` (XLA when `jit_compile`),
+    a `jax.jit` function (eager when not `jit_compile`), or torch eagerly without autograd."""
+    backend = _backend.name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(
+            run,
+            input_signature=[tf.TensorSpec([None, None], tf.int32)],
+            reduce_retracing=True,
+            jit_compile=jit_compile,
+        )
+    if backend == "jax" and jit_compile:
+        import jax
+
+        def stateless(values, encoder_tokens):
+            # The weights are arguments, not constants baked into the compiled loop: training the
+            # model after a call decodes with the new weights without compiling again.
+            with keras.StatelessScope(state_mapping=list(zip(model_ref().variables, values))):
+                return run(encoder_tokens)
+
+        jitted = jax.jit(stateless)
+        return lambda encoder_tokens: jitted([variable.value for variable in model_ref().variables], encoder_tokens)
+
+    def eager(encoder_tokens):
+        with _no_autograd():
+            return run(encoder_tokens)
+
+    return eager
+
+
+def _no_autograd():
+    """On torch, no autograd graph for the decoding loop (it would grow with every step)."""
+    if _backend.name() != "torch":
+        return contextlib.nullcontext()
+    import torch
+
+    return torch.no_grad()
 
 
 def generate(
@@ -75,16 +117,17 @@ def generate(
         start_id, end_id: the ids that open the decoder input and end a sequence.
         beam_size, length_penalty: beam search width and the GNMT α of ((5 + len) / 6)^α.
         temperature, top_k, top_p, seed: sampling: softmax(logits / temperature) restricted to the
-            `top_k` most likely and to the nucleus of mass `top_p`; draws are reproducible by `seed`.
+            `top_k` most likely and to the nucleus of mass `top_p`; draws are reproducible by `seed`,
+            and the same on every backend and runtime (`search.sample` makes its own random numbers).
         use_cache: decode with the key/value cache (default). `False` reruns the whole model on the
             whole prefix at each step (greedy only): slow, for checking the cache.
-        jit_compile: None (default): compile the decoding loop with XLA, after padding the batch to
-            one of a few shape buckets (`decoding.buckets`: source length to a multiple of 8, batch
-            size to a power of two or a multiple of 64), so XLA compiles once per bucket, not once per
-            shape; the outputs are those of the unpadded batch. Sampling runs in graph mode: XLA
-            draws another random stream, and a seed gives the same samples in every runtime.
-            True: XLA on the exact shape. False: TensorFlow graph mode without XLA (no compile
-            wait; for debugging).
+        jit_compile: None (default): compile the decoding loop (XLA on TensorFlow, `jax.jit` on
+            JAX) after padding the batch to one of a few shape buckets (`decoding.buckets`: source
+            length to a multiple of 8, batch size to a power of two or a multiple of 64), so it
+            compiles once per bucket, not once per shape; the outputs are those of the unpadded
+            batch. True: compile for the exact shape. False: no compilation (TensorFlow graph mode,
+            JAX op by op; for debugging). PyTorch decodes eagerly (without autograd) for None and
+            False; True raises there. Every choice gives the same tokens.
 
     Returns:
         A dict with fixed keys whatever the strategy:
@@ -115,49 +158,54 @@ def generate(
         top_p=top_p,
         seed=seed,
     ).resolved(decoder.max_length)
-    encoder_tokens = np.asarray(encoder_tokens) if not tf.is_tensor(encoder_tokens) else encoder_tokens
-    if len(encoder_tokens.shape) != 2 or not np.issubdtype(np.dtype(encoder_tokens.dtype.name if tf.is_tensor(encoder_tokens) else encoder_tokens.dtype), np.integer):
+    if jit_compile and _backend.name() == "torch":
+        raise ValueError(
+            "`jit_compile=True` compiles the decoding loop on the tensorflow and jax backends; the torch "
+            "backend decodes eagerly. Received: jit_compile=True with KERAS_BACKEND=torch (pass None or False)"
+        )
+    encoder_tokens = _checked_ids(encoder_tokens, decoder.source_vocabulary_size)
+    if encoder_tokens.shape[0] == 0:
+        count = beam_size if strategy == "beam" else 1
+        return {
+            "tokens": ops.zeros((0, max_length), "int32"),
+            "scores": ops.zeros((0,), "float32"),
+            "candidates": ops.zeros((0, count, max_length), "int32"),
+            "candidate_scores": ops.zeros((0, count), "float32"),
+        }
+
+    if not use_cache:
+        if strategy != "greedy":
+            raise ValueError(f"use_cache=False supports strategy='greedy' only. Received: strategy={strategy!r}")
+        with _no_autograd():
+            tokens, scores = search.uncached_greedy_search(decoder, ops.convert_to_tensor(encoder_tokens), max_length, start_id, end_id)
+        return _single(tokens, scores)
+
+    if jit_compile is None and _backend.name() != "torch":
+        padded = buckets.pad_to_bucket(encoder_tokens, decoder.max_length)
+        outputs = _compiled(decoder.model, settings, start_id, end_id, True)(padded)
+        return buckets.unpad(outputs, int(encoder_tokens.shape[0]))
+    return _compiled(decoder.model, settings, start_id, end_id, bool(jit_compile))(ops.convert_to_tensor(encoder_tokens))
+
+
+def _checked_ids(encoder_tokens, vocabulary):
+    """`encoder_tokens` as a `(B, S)` int32 NumPy array, or a `ValueError` naming what is wrong."""
+    array = keras.ops.convert_to_numpy(encoder_tokens)
+    if array.ndim != 2 or not np.issubdtype(array.dtype, np.integer):
         raise ValueError(
             "`encoder_tokens` must be integer ids of shape (B, S). "
-            f"Received: shape={tuple(encoder_tokens.shape)}, dtype={encoder_tokens.dtype}"
+            f"Received: shape={tuple(array.shape)}, dtype={array.dtype}"
         )
-    encoder_tokens = tf.cast(encoder_tokens, tf.int32)
-    vocabulary = decoder.source_vocabulary_size
-    if encoder_tokens.shape[0] and encoder_tokens.shape[1]:
-        low, high = int(tf.reduce_min(encoder_tokens)), int(tf.reduce_max(encoder_tokens))
+    if array.size:
+        low, high = int(array.min()), int(array.max())
         if low < 0 or high >= vocabulary:
             raise ValueError(
                 f"`encoder_tokens` must be in [0, {vocabulary}) (the source vocabulary). "
                 f"Received values from {low} to {high}"
             )
-    if encoder_tokens.shape[0] == 0:
-        empty_tokens = tf.zeros((0, max_length), tf.int32)
-        count = beam_size if strategy == "beam" else 1
-        return {
-            "tokens": empty_tokens,
-            "scores": tf.zeros((0,), tf.float32),
-            "candidates": tf.zeros((0, count, max_length), tf.int32),
-            "candidate_scores": tf.zeros((0, count), tf.float32),
-        }
-    if encoder_tokens.shape[1] == 0:
-        raise ValueError(f"`encoder_tokens` must hold at least one position. Received: shape={tuple(encoder_tokens.shape)}")
-
-    if not use_cache:
-        if strategy != "greedy":
-            raise ValueError(f"use_cache=False supports strategy='greedy' only. Received: strategy={strategy!r}")
-        tokens, scores = search.uncached_greedy_search(decoder, encoder_tokens, max_length, start_id, end_id)
-        return _single(tokens, scores)
-
-    if jit_compile is not None:
-        return _compiled(decoder.model, settings, start_id, end_id, bool(jit_compile))(encoder_tokens)
-    if strategy == "sample":
-        # XLA's stateless random numbers are another stream than TensorFlow's kernels draw, so a
-        # seed would give other samples here than in graph mode, a SavedModel or TFLite.
-        return _compiled(decoder.model, settings, start_id, end_id, False)(encoder_tokens)
-    padded = buckets.pad_to_bucket(encoder_tokens, decoder.max_length)
-    outputs = _compiled(decoder.model, settings, start_id, end_id, True)(padded)
-    return buckets.unpad(outputs, int(encoder_tokens.shape[0]))
+    if array.shape[0] and not array.shape[1]:
+        raise ValueError(f"`encoder_tokens` must hold at least one position. Received: shape={tuple(array.shape)}")
+    return array.astype("int32")
 
 
 def _single(tokens, scores):
-    return {"tokens": tokens, "scores": scores, "candidates": tokens[:, None], "candidate_scores": scores[:, None]}
+    return {"tokens": tokens, "scores": scores, "candidates": ops.expand_dims(tokens, 1), "candidate_scores": ops.expand_dims(scores, 1)}

@@ -1,11 +1,11 @@
 """Greedy search, beam search and sampling over the key/value cache of `IncrementalDecoder`.
 
 Every loop is a `keras.ops.while_loop` over fixed-shape state (an output buffer `(B, L)` written with
-dynamic update slices), so it runs inside `tf.function`, compiles with XLA and converts to TFLite.
-Outputs hold the generated ids after the start id, up to and including the end id, then 0s.
+dynamic update slices), so it runs inside `tf.function`, compiles with XLA or `jax.jit`, converts to
+TFLite and runs eagerly on PyTorch. Outputs hold the generated ids after the start id, up to and
+including the end id, then 0s.
 """
 
-import tensorflow as tf
 from keras import ops
 
 from keras_transformer import _validation
@@ -113,18 +113,71 @@ def _filter_logits(logits, top_k, top_p):
     return logits
 
 
+# Sampling's random numbers: a counter-based hash of (seed, step, row) in int32 arithmetic that never
+# overflows (15-bit halves), so TensorFlow, XLA, JAX, PyTorch and TFLite (builtin ops only) draw the
+# same numbers; backends' own generators differ from each other. Two rounds of x -> x(2x + 1), a
+# multiplication by an odd constant and a swap of the halves each (RC6's quadratic, then the high
+# bits fed back into the low ones): adjacent rows, steps and seeds are uncorrelated (chi-square of
+# pairs as for independent draws).
+_HALF = 1 << 15
+_MODULUS = 1 << 30
+_FACTORS = (0x2C1B3C6D, 0x297A2D39)  # odd, < 2^30
+
+
+def _multiply(x, y):
+    """x * y mod 2^30 for ints in [0, 2^30) (tensors or Python ints); no product exceeds 2^30."""
+    x_high, x_low = x // _HALF, x % _HALF
+    y_high, y_low = y // _HALF, y % _HALF
+    low = x_low * y_low
+    high = ((x_high * y_low) % _HALF + (x_low * y_high) % _HALF + low // _HALF) % _HALF
+    return high * _HALF + low % _HALF
+
+
+def _swap_halves(x):
+    return (x % _HALF) * _HALF + x // _HALF
+
+
+def _mix(x):
+    """A permutation of [0, 2^30) that scatters neighbouring inputs."""
+    for factor in _FACTORS:
+        x = _swap_halves(_multiply(x, (2 * x + 1) % _MODULUS))
+        x = _swap_halves(_multiply(x, factor))
+    return x
+
+
+def _uniform(key, step, batch_size):
+    """`(B,)` float32 in [0, 1), 24 random bits each, from the hashed (key, step, row)."""
+    step_key = _mix((key + ops.cast(step, "int32")) % _MODULUS)
+    hashed = _mix((step_key + ops.arange(batch_size, dtype="int32")) % _MODULUS)
+    return ops.cast(hashed // (1 << 6), "float32") / float(1 << 24)
+
+
+def _draw(probabilities, uniform):
+    """Inverse-CDF sampling: per row, the first token whose cumulative probability exceeds
+    `uniform` times the row's total; tokens of probability 0 are never drawn."""
+    cumulative = ops.cumsum(probabilities, axis=-1)  # (B, V)
+    threshold = uniform * cumulative[:, -1]  # (B,)
+    drawn = ops.sum(ops.cast(cumulative <= ops.expand_dims(threshold, 1), "int32"), axis=-1)
+    # Rounding can leave the threshold at the total: the last token that may be drawn, then.
+    positions = ops.arange(ops.shape(probabilities)[-1], dtype="int32")
+    last = ops.max(ops.where(probabilities > 0, positions, ops.zeros_like(positions)), axis=-1)
+    return ops.minimum(drawn, last)
+
+
 def sample(decoder, encoder_tokens, max_length, start_id, end_id, temperature=1.0, top_k=None, top_p=None, seed=0):
     """Draw each token from softmax(logits / temperature), optionally restricted by top-k / top-p.
 
-    The draw at step t uses the stateless seed `(seed, t)`, so the same seed gives the same output.
-    Returns `(tokens (B, max_length), scores (B,))`, scores being the log probabilities of the
-    drawn tokens under the filtered, tempered distribution.
+    The draw at step t for row b uses a uniform number hashed from `(seed, t, b)`, so the same seed
+    gives the same output, on every backend and in every runtime (it is not the backend's random
+    generator). Returns `(tokens (B, max_length), scores (B,))`, scores being the log probabilities
+    of the drawn tokens under the filtered, tempered distribution.
     """
+    key = _mix(seed % _MODULUS)  # a Python int
 
     def choose(logits, step):
         logits = _filter_logits(logits / temperature, top_k, top_p)
-        drawn = tf.random.stateless_categorical(logits, 1, seed=ops.stack([seed, step]), dtype=tf.int32)[:, 0]
-        return drawn, ops.log_softmax(logits, axis=-1)
+        log_probs = ops.log_softmax(logits, axis=-1)
+        return _draw(ops.exp(log_probs), _uniform(key, step, ops.shape(logits)[0])), log_probs
 
     return _token_by_token(decoder, encoder_tokens, max_length, start_id, end_id, choose)
 

@@ -2,6 +2,8 @@
 
 `export(pipeline, format, path)` picks the exporter from a registry by name. Every export decodes the
 way the pipeline's `DecodingSettings` say (beam search included), so it gives what `predict` gives.
+A `SentenceEncoder` (texts -> vectors) has exporters of its own (`export.sentence_encoder`), picked
+by the same call.
 """
 
 import dataclasses
@@ -9,10 +11,11 @@ import os
 
 from keras_transformer.decoding.incremental import IncrementalDecoder
 from keras_transformer.decoding.settings import DecodingSettings
-from keras_transformer.export import tflite
+from keras_transformer.export import sentence_encoder, tflite
 from keras_transformer.export.saved_model import ServingModule, export_saved_model
 from keras_transformer.models import config_of
 from keras_transformer.pipeline import TextPipeline
+from keras_transformer.sentence_encoder import SentenceEncoder
 
 
 def _export_saved_model(target, path):
@@ -99,10 +102,16 @@ def export(pipeline, format, path, source_tokenizer=None, target_tokenizer=None,
 
     Returns:
         A dict naming what was written.
+
+    A `SentenceEncoder` (e.g. `zoo.load("minilm_l6")`) exports as "saved_model" (`serving_default`:
+    texts -> embeddings) or "tflite"/"tflite_int8" (`embeddings.tflite`: token ids -> embeddings);
+    see `export.sentence_encoder`. The decoding arguments do not apply to it.
     """
+    if isinstance(pipeline, SentenceEncoder):
+        return sentence_encoder.export(pipeline, format, path)
     if format not in EXPORTERS:
         raise ValueError(f"`format` must be one of {sorted(EXPORTERS)}. Received: format={format!r}")
     return EXPORTERS[format](_target(pipeline, source_tokenizer, target_tokenizer, max_output_length, settings), path)
 
 
-__all__ = ["EXPORTERS", "ServingModule", "export", "export_saved_model", "tflite"]
+__all__ = ["EXPORTERS", "ServingModule", "export", "export_saved_model", "sentence_encoder", "tflite"]

@@ -1,9 +1,10 @@
 """Run-time checks on tensor values that name the argument and the value received.
 
-Shapes known at trace time are checked in Python (a `ValueError`). Values only known when the graph
-runs are checked with `tf.debugging` asserts on the TensorFlow backend, which fail with an
-`InvalidArgumentError` carrying the same message; eager tensors are checked at once. XLA drops assert
-ops, so inside a `jit_compile`d step these checks are silent: `TokenEmbedding` documents that policy.
+Shapes known at trace time are checked in Python (a `ValueError`), and so are eager tensors on every
+backend. Values only known when the graph runs are checked with `tf.debugging` asserts on the
+TensorFlow backend, which fail with an `InvalidArgumentError` carrying the same message; JAX tracers
+and `torch.compile` graphs carry no asserts, so there (as inside an XLA-compiled TensorFlow step,
+which drops assert ops) these checks are silent: `TokenEmbedding` documents that policy.
 """
 
 import contextlib
@@ -36,20 +37,22 @@ def _graph_checks_enabled():
 
 
 def _is_eager(tensor):
+    if keras.backend.backend() == "torch":
+        import torch
+
+        # Converting inside a torch.compile graph would break the graph; a GPU tensor would need a copy.
+        if torch.compiler.is_compiling() or (isinstance(tensor, torch.Tensor) and tensor.device.type != "cpu"):
+            return False
     try:
         np.asarray(tensor)
         return True
-    except Exception:  # symbolic tensors refuse conversion
+    except Exception:  # symbolic tensors and JAX tracers refuse conversion
         return False
 
 
 def check_range(values, name, low, high, what):
     """Fail unless low <= values < high everywhere. `what` describes `high` (e.g. 'vocabulary_size=10')."""
-    if keras.backend.backend() != "tensorflow":
-        return values
-    import tensorflow as tf
-
-    if isinstance(values, tf.Tensor) and _is_eager(values):
+    if _is_eager(values):
         array = np.asarray(values)
         if array.size and (array.min() < low or array.max() >= high):
             bad = array[(array < low) | (array >= high)]
@@ -58,6 +61,10 @@ def check_range(values, name, low, high, what):
                 f"e.g. {bad.ravel()[:5].tolist()}"
             )
         return values
+    if keras.backend.backend() != "tensorflow":
+        return values
+    import tensorflow as tf
+
     if isinstance(values, tf.Tensor) and _graph_checks_enabled():
         message = f"`{name}` must be in [{low}, {high}) ({what}). Received values out of range:"
         checks = [
@@ -77,12 +84,12 @@ def check_length(length, limit, name, guarded):
         if length > limit:
             raise ValueError(f"{message} Received: length={length}")
         return guarded
+    if _is_eager(length):
+        return check_length(int(np.asarray(length)), limit, name, guarded)
     if keras.backend.backend() != "tensorflow":
         return guarded
     import tensorflow as tf
 
-    if _is_eager(length):
-        return check_length(int(np.asarray(length)), limit, name, guarded)
     if not _graph_checks_enabled():
         return guarded
     check = tf.debugging.assert_less_equal(length, tf.cast(limit, length.dtype), message=f"{message} Received length:")

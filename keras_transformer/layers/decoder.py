@@ -148,6 +148,7 @@ class TransformerDecoderBlock(TransformerBlockBase):
             `(output (B, 1, D), (key_cache, value_cache))` with slot `step` written (a dynamic update
             slice, so the loop keeps fixed shapes for XLA and TFLite).
         """
+        decoder_step = ops.convert_to_tensor(decoder_step)
         key_cache, value_cache = cache
         cache_length = ops.shape(key_cache)[1]
         # (1, 1, L): row `step` of the full causal mask, so the new query attends to positions <= `step`.

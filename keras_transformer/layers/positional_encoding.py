@@ -86,7 +86,8 @@ class PositionalEncoding(keras.layers.Layer):
         length = ops.shape(inputs)[1]
         end = length + start_position
         inputs = _checks.check_length(end, self.max_length, f"{self.name} inputs", inputs)
-        table = self.position_embeddings if self.learned else ops.convert_to_tensor(self._table)
+        # A tensor, not the variable: JAX cannot slice a variable at a traced position.
+        table = ops.convert_to_tensor(self.position_embeddings if self.learned else self._table)
         if isinstance(start_position, int) and start_position == 0:
             positions = table[:length]
         else:

@@ -117,6 +117,9 @@ def fast_scaled_dot_product_attention(query, key, value, mask=None):
     """The same function through `keras.ops.dot_product_attention` (fused kernels where the backend has
     them); returns only the output. Rows with no allowed key give zeros, as in the explicit path."""
     _validate(query, key, value, mask)
+    if value.shape[-1] != key.shape[-1]:
+        # JAX's fused attention needs values as wide as keys (never the case inside a Transformer).
+        return scaled_dot_product_attention(query, key, value, mask)[0]
     single_head = len(query.shape) == 3
     query, key, value = _as_heads(query), _as_heads(key), _as_heads(value)
     mask = _heads_mask(mask, 4)

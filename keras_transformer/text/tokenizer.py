@@ -7,16 +7,11 @@ import json
 import tensorflow as tf
 
 from keras_transformer import _validation
+from keras_transformer.text import vocabulary as vocabulary_file
 
-_SPLITS = ("characters", "whitespace")
-_FORMAT = "keras_transformer.Tokenizer"
-_FORMAT_VERSION = 1
-# Written by `detokenize` for the unknown id: the Unicode replacement character in "characters" mode,
-# the reserved symbol in "whitespace" mode (where a word-sized marker reads better than one glyph).
-_UNKNOWN_TEXT = {"characters": "\ufffd", "whitespace": "<unk>"}
+_SPLITS = vocabulary_file.SPLITS
+_UNKNOWN_TEXT = vocabulary_file.UNKNOWN_TEXT
 _CORPUS_CHUNK = 8192
-# What `tf.strings.split` without a separator splits on (ASCII only: U+3000 and friends stay inside symbols).
-_ASCII_WHITESPACE = frozenset(" \t\n\v\f\r")
 
 
 class Tokenizer(tf.Module):
@@ -55,11 +50,11 @@ class Tokenizer(tf.Module):
     True
     """
 
-    pad_id = 0
-    start_id = 1
-    end_id = 2
-    unknown_id = 3
-    reserved_symbols = ("<pad>", "<s>", "</s>", "<unk>")
+    pad_id = vocabulary_file.PAD_ID
+    start_id = vocabulary_file.START_ID
+    end_id = vocabulary_file.END_ID
+    unknown_id = vocabulary_file.UNKNOWN_ID
+    reserved_symbols = vocabulary_file.RESERVED_SYMBOLS
 
     def __init__(self, vocabulary, split="characters", lowercase=False, name=None):
         super().__init__(name=name)
@@ -68,7 +63,7 @@ class Tokenizer(tf.Module):
         if isinstance(vocabulary, (str, bytes)):
             raise TypeError(f"`vocabulary` must be a list of str, not one string. Received: vocabulary={vocabulary!r}")
         vocabulary = list(vocabulary)
-        _check_vocabulary(vocabulary, split)
+        vocabulary_file.check_vocabulary(vocabulary, split)
         self._vocabulary = vocabulary
         self._split_mode = split
         self._lowercase = lowercase
@@ -161,8 +156,7 @@ class Tokenizer(tf.Module):
 
     def save(self, path):
         """Write the vocabulary and options to a UTF-8 JSON file at `path`."""
-        document = {"format": _FORMAT, "version": _FORMAT_VERSION, "reserved": list(self.reserved_symbols)}
-        document.update(self.get_config())
+        document = vocabulary_file.vocabulary_document(self._vocabulary, self._split_mode, self._lowercase)
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(document, handle, ensure_ascii=False, indent=1)
             handle.write("\n")
@@ -170,18 +164,7 @@ class Tokenizer(tf.Module):
     @classmethod
     def load(cls, path):
         """Read a tokenizer written by `save`."""
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
-        if not isinstance(document, dict) or document.get("format") != _FORMAT:
-            raise ValueError(f"{path} is not a Tokenizer file (no format {_FORMAT!r}).")
-        if document.get("version") != _FORMAT_VERSION:
-            raise ValueError(
-                f"{path} has Tokenizer format version {document.get('version')!r}; this code reads version "
-                f"{_FORMAT_VERSION}."
-            )
-        if document.get("reserved") != list(cls.reserved_symbols):
-            raise ValueError(f"{path} reserves {document.get('reserved')!r}, expected {list(cls.reserved_symbols)}.")
-        return cls(document["vocabulary"], split=document["split"], lowercase=document.get("lowercase", False))
+        return cls(**vocabulary_file.read_vocabulary_file(path))
 
     def tokenize(self, texts, max_length=None):
         """Text -> token ids, without start and end ids.
@@ -289,23 +272,3 @@ def _as_string_tensor(value, name):
     if value.dtype != tf.string:
         raise TypeError(f"`{name}` must hold strings. Received: {name}.dtype={value.dtype.name}")
     return value
-
-
-def _check_vocabulary(vocabulary, split):
-    if not vocabulary:
-        raise ValueError("`vocabulary` must hold at least one symbol. Received: vocabulary=[]")
-    seen = set()
-    for index, symbol in enumerate(vocabulary):
-        if not isinstance(symbol, str) or not symbol:
-            raise ValueError(f"`vocabulary` must hold non-empty str. Received: {symbol!r} at index {index}")
-        if symbol in Tokenizer.reserved_symbols:
-            raise ValueError(f"`vocabulary` must not hold the reserved symbol {symbol!r} (at index {index}).")
-        if symbol in seen:
-            raise ValueError(f"`vocabulary` must not repeat a symbol. Received: {symbol!r} again at index {index}")
-        seen.add(symbol)
-        if split == "characters" and len(symbol) != 1:
-            raise ValueError(f'split="characters" needs one code point a symbol. Received: {symbol!r} at index {index}')
-        if split == "whitespace" and any(character in _ASCII_WHITESPACE for character in symbol):
-            raise ValueError(
-                f'split="whitespace" needs symbols without whitespace. Received: {symbol!r} at index {index}'
-            )

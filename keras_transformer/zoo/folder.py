@@ -3,8 +3,10 @@
 A zoo folder holds `config.json` (the `TransformerConfig`), `zoo.json` (a `ZooInfo` plus the
 `DecodingSettings` under `"decoding"`), `source_vocabulary.json` / `target_vocabulary.json`,
 `model.weights.h5`, `card.md`, optionally `history.csv` (the per-epoch `fit` history) and
-`generator.tflite` (the TFLite generator), and `manifest.sha256`. `load` checks the manifest before
-reading anything else, and reads weights only from the Keras weights file: no pickle, no code.
+`generator.tflite` (the TFLite generator, built with the folder's decoding settings by
+`write_generator`; `zoo.load(name, runtime="litert")` and the CLI run it without TensorFlow), and
+`manifest.sha256`. `load` checks the manifest before reading anything else, and reads weights only
+from the Keras weights file: no pickle, no code.
 """
 
 import csv
@@ -15,9 +17,11 @@ from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.models import TransformerConfig, build_transformer
 from keras_transformer.pipeline import TextPipeline
 from keras_transformer.text import Tokenizer
+from keras_transformer.zoo import sentence_encoder
 from keras_transformer.zoo.info import ZooInfo
+from keras_transformer.zoo.litert import GENERATOR
 from keras_transformer.zoo.manifest import verify_manifest, write_manifest
-from keras_transformer.zoo.registry import ZooError, model_dir
+from keras_transformer.zoo.registry import SENTENCE_ENCODER, ZooError, folder_kind, model_dir
 
 
 def read_settings(directory):
@@ -36,12 +40,15 @@ def load(name):
     every file's sha256.
 
     Returns:
-        A `TextPipeline` with the folder's decoding settings, `info`, `card` and `path`.
+        A `TextPipeline` with the folder's decoding settings, `info`, `card` and `path`; for a folder
+        of kind "sentence_encoder" (zoo.json), a `SentenceEncoder` (see `zoo.sentence_encoder`).
 
     Raises:
         ZooError: unknown name, a missing file, or a checksum mismatch.
     """
     directory = model_dir(name)
+    if folder_kind(directory) == SENTENCE_ENCODER:
+        return sentence_encoder.load(directory)
     verify_manifest(directory)
     info, settings = read_settings(directory)
     config = TransformerConfig.from_json((directory / "config.json").read_text(encoding="utf-8"))
@@ -60,10 +67,11 @@ def load(name):
     )
 
 
-def save(directory, pipeline, info, card, history=None):
+def save(directory, pipeline, info, card, history=None, generator=False):
     """Write `pipeline` as a zoo folder: weights, config, tokenizers, `zoo.json` (`info` and the
     pipeline's decoding settings), the card, optionally the `fit` history (`{name: [value per
-    epoch]}`) as `history.csv`, and the manifest.
+    epoch]}`) as `history.csv`, with `generator=True` the TFLite generator (`write_generator`: a
+    few seconds of conversion; the training tasks' packaging step writes one), and the manifest.
 
     Returns:
         The folder, a `pathlib.Path`.
@@ -84,12 +92,48 @@ def save(directory, pipeline, info, card, history=None):
     (directory / "card.md").write_text(card, encoding="utf-8")
     if history is not None:
         write_history(directory / "history.csv", history)
+    if generator:
+        write_generator(directory, pipeline)
+    else:
+        (directory / GENERATOR).unlink(missing_ok=True)  # one from earlier weights would decode differently
     write_manifest(directory)
     return directory
 
 
+def write_generator(directory, pipeline):
+    """Write `generator.tflite` into the zoo folder `directory`: `pipeline`'s model as a float32 TFLite
+    generator (builtin ops only) that decodes with `pipeline.settings`, which must be the folder's
+    (`zoo.json`). Sampling gets none (TFLite draws another random stream), so such a folder runs in
+    TensorFlow. Call `write_manifest` afterwards for a packaged folder.
+
+    Returns:
+        The file's path, or None for sampling settings.
+    """
+    from keras_transformer.export import tflite
+
+    directory = pathlib.Path(directory)
+    path = directory / GENERATOR
+    folder_settings = read_settings(directory)[1].resolved(pipeline.config.max_length)
+    if folder_settings != pipeline.settings:
+        raise ValueError(
+            "`pipeline.settings` must be the folder's decoding settings (zoo.json), the ones the generator "
+            f"is run with. Received: {pipeline.settings}; {directory / 'zoo.json'} has {folder_settings}"
+        )
+    if pipeline.settings.strategy == "sample":
+        path.unlink(missing_ok=True)
+        return None
+    target = pipeline.target_tokenizer
+    data = tflite.generator_tflite(pipeline.decoder, pipeline.settings, target.start_id, target.end_id)
+    return pathlib.Path(tflite.write(path, data))
+
+
 def write_settings(directory, info, settings):
-    """Write `zoo.json` (call `write_manifest` after changing a packaged folder)."""
+    """Write `zoo.json` (call `write_manifest` after changing a packaged folder). A `generator.tflite`
+    built for other decoding settings is removed: it would decode differently (`write_generator`
+    writes a new one)."""
+    generator = pathlib.Path(directory) / GENERATOR
+    if generator.is_file() and read_settings(directory)[1] != settings:
+        generator.unlink()
     values = {**info.to_dict(), "decoding": settings.to_dict()}
     (pathlib.Path(directory) / "zoo.json").write_text(json.dumps(values, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 

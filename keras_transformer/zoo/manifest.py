@@ -3,17 +3,25 @@
 import pathlib
 
 from keras_transformer._hashing import sha256_file
-from keras_transformer.zoo.registry import MANIFEST, ZooError
+from keras_transformer.zoo.registry import MANIFEST, SENTENCE_ENCODER, ZooError, folder_kind
 
 FILES = ("config.json", "zoo.json", "source_vocabulary.json", "target_vocabulary.json", "model.weights.h5", "card.md")
+# A sentence-encoder folder converts its weights from a pip package on load (its zoo.json records
+# the package's checksums), so it holds only these.
+SENTENCE_ENCODER_FILES = ("zoo.json", "card.md")
 # In the manifest when present; once listed, checked like the others.
 OPTIONAL_FILES = ("history.csv", "generator.tflite")
+
+
+def required_files(directory):
+    """The files every zoo folder of this folder's kind must hold (its zoo.json says the kind)."""
+    return SENTENCE_ENCODER_FILES if folder_kind(directory) == SENTENCE_ENCODER else FILES
 
 
 def write_manifest(directory):
     """Write `manifest.sha256` for every required file in `directory` and each optional one present."""
     directory = pathlib.Path(directory)
-    names = [*FILES, *(name for name in OPTIONAL_FILES if (directory / name).is_file())]
+    names = [*required_files(directory), *(name for name in OPTIONAL_FILES if (directory / name).is_file())]
     lines = [f"{sha256_file(directory / name)}  {name}" for name in names]
     (directory / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -37,7 +45,7 @@ def verify_manifest(directory, names=None):
     directory = pathlib.Path(directory)
     expected = read_manifest(directory)
     if names is None:
-        names = [*FILES, *(name for name in OPTIONAL_FILES if name in expected)]
+        names = [*required_files(directory), *(name for name in OPTIONAL_FILES if name in expected)]
     for name in names:
         path = directory / name
         if name not in expected:

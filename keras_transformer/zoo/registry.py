@@ -8,6 +8,11 @@ import pathlib
 ZOO_VARIABLE = "KERAS_TRANSFORMER_ZOO"
 MANIFEST = "manifest.sha256"
 PACKAGE_DATA = "keras_transformer.saved_models"  # setup.py installs saved_models/ as this package's data
+# What a zoo folder holds, from its zoo.json "kind": a text-to-text `TextPipeline` (the default), or a
+# `SentenceEncoder` (texts to vectors).
+SEQ2SEQ = "seq2seq"
+SENTENCE_ENCODER = "sentence_encoder"
+KINDS = (SEQ2SEQ, SENTENCE_ENCODER)
 
 
 class ZooError(ValueError):
@@ -29,13 +34,16 @@ def zoo_dirs():
     return found
 
 
-def list_models():
-    """Names of the zoo models found (folders holding a manifest), sorted."""
+def list_models(kind=None):
+    """Names of the zoo models found (folders holding a manifest), sorted; only those of `kind`
+    ("seq2seq" or "sentence_encoder") when given."""
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"`kind` must be None or one of {list(KINDS)}. Received: kind={kind!r}")
     names = set()
     for directory in zoo_dirs():
         if directory.is_dir():
             names.update(p.name for p in directory.iterdir() if (p / MANIFEST).is_file())
-    return sorted(names)
+    return sorted(name for name in names if kind is None or model_kind(name) == kind)
 
 
 def _looks_like_path(name):
@@ -60,6 +68,26 @@ def model_dir(name):
         if (directory / name / MANIFEST).is_file():
             return directory / name
     raise ZooError(f"Unknown zoo model. Known: {list_models()} (or give a path to a zoo folder). Received: name={name!r}")
+
+
+def model_kind(name):
+    """What zoo model `name` (or a zoo folder path) is: its zoo.json "kind", "seq2seq" when absent."""
+    return folder_kind(model_dir(name))
+
+
+def folder_kind(directory):
+    """The zoo.json "kind" of the zoo folder at `directory` ("seq2seq" without one: a folder
+    being written, or one that `verify_manifest` will find incomplete)."""
+    path = pathlib.Path(directory) / "zoo.json"
+    if not path.is_file():
+        return SEQ2SEQ
+    try:
+        kind = json.loads(path.read_text(encoding="utf-8")).get("kind", SEQ2SEQ)
+    except (OSError, ValueError) as error:
+        raise ZooError(f"{path} cannot be read: {error}") from None
+    if kind not in KINDS:
+        raise ZooError(f"{path}: unknown kind {kind!r}; known: {list(KINDS)}")
+    return kind
 
 
 def describe(name):

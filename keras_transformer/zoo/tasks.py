@@ -27,7 +27,7 @@ from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.pipeline import TextPipeline
 from keras_transformer.text import Tokenizer
 from keras_transformer.training.recipe import TrainingOptions, train
-from keras_transformer.zoo import folder
+from keras_transformer.zoo import folder, litert
 from keras_transformer.zoo.card import model_card
 from keras_transformer.zoo.info import ZooInfo
 from keras_transformer.zoo.manifest import write_manifest
@@ -340,7 +340,7 @@ class Task:
         and rewrite its card and `card_metrics` with the measured figures. Adds `test` (and
         `test_readings`) to `figures`."""
         info = self.info()
-        folder.save(zoo_dir, pipeline, info, model_card(self, figures), history=history)
+        folder.save(zoo_dir, pipeline, info, model_card(self, figures), history=history, generator=True)
         packaged = folder.load(str(pathlib.Path(zoo_dir).resolve()))
         evaluations = [
             self.measure(packaged, args, strategy) for strategy in self.test_strategies or (pipeline.settings.strategy,)
@@ -351,6 +351,10 @@ class Task:
                 f"test ({report['strategy']}): {json.dumps(report['measured'])} in {report['seconds']:.0f} s",
                 flush=True,
             )
+        own = next((e for e in evaluations if e.report["strategy"] == pipeline.settings.strategy), None)
+        if own is not None and (pathlib.Path(zoo_dir) / litert.GENERATOR).is_file():
+            figures["litert_parity"] = litert_parity(zoo_dir, own.sources, own.predictions)
+            print(f"LiteRT generator vs Keras on the test split: {json.dumps(figures['litert_parity'])}", flush=True)
         if len(evaluations) == 1:
             card_metrics = dict(evaluations[0].report["measured"])
         else:
@@ -366,6 +370,16 @@ class Task:
         folder.write_settings(zoo_dir, info.replace(card_metrics=card_metrics), pipeline.settings)
         (pathlib.Path(zoo_dir) / "card.md").write_text(model_card(self, figures), encoding="utf-8")
         write_manifest(zoo_dir)
+
+
+def litert_parity(zoo_dir, sources, predictions, limit=1000):
+    """How many of the first `limit` `sources` the folder's LiteRT generator decodes exactly as the
+    Keras pipeline did (`predictions`): `{"examples", "equal", "seconds"}`."""
+    started = time.monotonic()
+    sources, predictions = sources[:limit], predictions[:limit]
+    outputs = litert.load(str(pathlib.Path(zoo_dir).resolve())).predict(sources, batch_size=128)
+    equal = sum(output == prediction for output, prediction in zip(outputs, predictions))
+    return {"examples": len(sources), "equal": equal, "seconds": round(time.monotonic() - started, 1)}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -6,6 +6,7 @@ import weakref
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_transformer import TransformerConfig, build_transformer
 from keras_transformer.decoding import IncrementalDecoder, generate, length_penalty
@@ -38,7 +39,7 @@ def sources(batch=4, length=7, vocabulary=100):
 
 def frequent_token(model, encoder_tokens, max_length):
     """A token the untrained model produces in some rows, used as the end id so rows stop early."""
-    tokens = np.asarray(generate(model, encoder_tokens, max_length)["tokens"])
+    tokens = ops.convert_to_numpy(generate(model, encoder_tokens, max_length)["tokens"])
     values, counts = np.unique(tokens[:, 2:], return_counts=True)
     return int(values[counts.argmax()])
 
@@ -50,8 +51,8 @@ def test_cached_greedy_equals_uncached_greedy_token_for_token(overrides):
     end_id = frequent_token(model, encoder_tokens, 16)
     cached = generate(model, encoder_tokens, 16, end_id=end_id)
     uncached = generate(model, encoder_tokens, 16, end_id=end_id, use_cache=False)
-    np.testing.assert_array_equal(np.asarray(cached["tokens"]), np.asarray(uncached["tokens"]))
-    np.testing.assert_allclose(np.asarray(cached["scores"]), np.asarray(uncached["scores"]), rtol=1e-4)
+    np.testing.assert_array_equal(ops.convert_to_numpy(cached["tokens"]), ops.convert_to_numpy(uncached["tokens"]))
+    np.testing.assert_allclose(ops.convert_to_numpy(cached["scores"]), ops.convert_to_numpy(uncached["scores"]), rtol=1e-4)
 
 
 def test_cached_step_logits_equal_full_model_logits():
@@ -59,19 +60,19 @@ def test_cached_step_logits_equal_full_model_logits():
     decoder = IncrementalDecoder(model)
     encoder_tokens = sources()
     prefix = rng.integers(3, 100, size=(4, 6)).astype("int32")
-    full = np.asarray(decoder.full_logits(encoder_tokens, prefix))
+    full = ops.convert_to_numpy(decoder.full_logits(encoder_tokens, prefix))
     state = decoder.start(encoder_tokens, cache_length=10)
     caches = state["caches"]
     for position in range(6):
         logits, caches = decoder.step(prefix[:, position], position, state, caches)
-        np.testing.assert_allclose(np.asarray(logits), full[:, position], rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(ops.convert_to_numpy(logits), full[:, position], rtol=1e-4, atol=1e-4)
 
 
 def test_rows_stop_at_the_end_id_and_pad_with_zeros():
     model = make_model()
     encoder_tokens = sources()
     end_id = frequent_token(model, encoder_tokens, 16)
-    tokens = np.asarray(generate(model, encoder_tokens, 16, end_id=end_id)["tokens"])
+    tokens = ops.convert_to_numpy(generate(model, encoder_tokens, 16, end_id=end_id)["tokens"])
     stopped = 0
     for row in tokens:
         ends = np.flatnonzero(row == end_id)
@@ -88,7 +89,7 @@ def test_beam_size_one_without_length_penalty_equals_greedy():
     end_id = frequent_token(model, encoder_tokens, 16)
     greedy = generate(model, encoder_tokens, 16, end_id=end_id)
     beam = generate(model, encoder_tokens, 16, end_id=end_id, strategy="beam", beam_size=1, length_penalty=0.0)
-    np.testing.assert_array_equal(np.asarray(beam["tokens"]), np.asarray(greedy["tokens"]))
+    np.testing.assert_array_equal(ops.convert_to_numpy(beam["tokens"]), ops.convert_to_numpy(greedy["tokens"]))
 
 
 def test_wide_beam_finds_the_exhaustive_n_best():
@@ -101,7 +102,7 @@ def test_wide_beam_finds_the_exhaustive_n_best():
 
     def log_prob(prefix):
         decoder_tokens = np.array([[start_id, *prefix[:-1]]], "int32")
-        logits = np.asarray(decoder.full_logits(encoder_tokens, decoder_tokens))[0]
+        logits = ops.convert_to_numpy(decoder.full_logits(encoder_tokens, decoder_tokens))[0]
         log_probs = logits - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True)) - logits.max(-1, keepdims=True)
         return sum(log_probs[i, token] for i, token in enumerate(prefix))
 
@@ -116,8 +117,8 @@ def test_wide_beam_finds_the_exhaustive_n_best():
 
     beams = (vocabulary - 1) ** max_length
     out = generate(model, encoder_tokens, max_length, strategy="beam", beam_size=beams, length_penalty=alpha)
-    scores = np.asarray(out["candidate_scores"])[0]
-    candidates = np.asarray(out["candidates"])[0]
+    scores = ops.convert_to_numpy(out["candidate_scores"])[0]
+    candidates = ops.convert_to_numpy(out["candidates"])[0]
     for rank in range(5):
         expected_score, expected_tokens = hypotheses[rank]
         assert scores[rank] == pytest.approx(expected_score, rel=1e-4, abs=1e-4)
@@ -131,10 +132,10 @@ def test_beam_returns_n_best_sorted_and_at_least_as_good_as_greedy():
     end_id = frequent_token(model, encoder_tokens, 12)
     out = generate(model, encoder_tokens, 12, end_id=end_id, strategy="beam", beam_size=4, length_penalty=0.0)
     greedy = generate(model, encoder_tokens, 12, end_id=end_id)
-    scores = np.asarray(out["candidate_scores"])
+    scores = ops.convert_to_numpy(out["candidate_scores"])
     assert out["candidates"].shape == (4, 4, 12)
     assert np.all(np.diff(scores, axis=1) <= 1e-6)
-    assert np.all(scores[:, 0] >= np.asarray(greedy["scores"]) - 1e-4)
+    assert np.all(scores[:, 0] >= ops.convert_to_numpy(greedy["scores"]) - 1e-4)
 
 
 def test_sampling_is_reproducible_and_respects_top_k():
@@ -143,13 +144,13 @@ def test_sampling_is_reproducible_and_respects_top_k():
     first = generate(model, encoder_tokens, 10, strategy="sample", seed=7, temperature=1.5)
     again = generate(model, encoder_tokens, 10, strategy="sample", seed=7, temperature=1.5)
     other = generate(model, encoder_tokens, 10, strategy="sample", seed=8, temperature=1.5)
-    np.testing.assert_array_equal(np.asarray(first["tokens"]), np.asarray(again["tokens"]))
-    assert not np.array_equal(np.asarray(first["tokens"]), np.asarray(other["tokens"]))
+    np.testing.assert_array_equal(ops.convert_to_numpy(first["tokens"]), ops.convert_to_numpy(again["tokens"]))
+    assert not np.array_equal(ops.convert_to_numpy(first["tokens"]), ops.convert_to_numpy(other["tokens"]))
 
-    tokens = np.asarray(generate(model, encoder_tokens, 8, strategy="sample", seed=1, top_k=3, temperature=2.0)["tokens"])
+    tokens = ops.convert_to_numpy(generate(model, encoder_tokens, 8, strategy="sample", seed=1, top_k=3, temperature=2.0)["tokens"])
     decoder = IncrementalDecoder(model)
     prefix = np.concatenate([np.ones((4, 1), "int32"), tokens[:, :-1]], axis=1)
-    logits = np.asarray(decoder.full_logits(encoder_tokens, prefix))
+    logits = ops.convert_to_numpy(decoder.full_logits(encoder_tokens, prefix))
     top3 = np.argsort(-logits, axis=-1)[..., :3]
     assert all(tokens[b, t] in top3[b, t] for b in range(4) for t in range(8))
 
@@ -160,7 +161,7 @@ def test_degenerate_sampling_equals_greedy(options):
     encoder_tokens = sources()
     greedy = generate(model, encoder_tokens, 10)
     sampled = generate(model, encoder_tokens, 10, strategy="sample", seed=3, **options)
-    np.testing.assert_array_equal(np.asarray(sampled["tokens"]), np.asarray(greedy["tokens"]))
+    np.testing.assert_array_equal(ops.convert_to_numpy(sampled["tokens"]), ops.convert_to_numpy(greedy["tokens"]))
 
 
 def test_batch_of_zero_and_fixed_structure():
@@ -202,12 +203,16 @@ def test_bad_encoder_tokens():
         generate(model, np.ones((2, 0), "int32"), 4)
 
 
-def test_xla_compiled_loop_gives_the_same_tokens():
+def test_compiled_loop_gives_the_same_tokens():
     model = make_model()
     encoder_tokens = sources()
     plain = generate(model, encoder_tokens, 8)
+    if keras.backend.backend() == "torch":
+        with pytest.raises(ValueError, match="jit_compile=True.*torch"):
+            generate(model, encoder_tokens, 8, jit_compile=True)
+        return
     compiled = generate(model, encoder_tokens, 8, jit_compile=True)
-    np.testing.assert_array_equal(np.asarray(compiled["tokens"]), np.asarray(plain["tokens"]))
+    np.testing.assert_array_equal(ops.convert_to_numpy(compiled["tokens"]), ops.convert_to_numpy(plain["tokens"]))
 
 
 def test_out_of_range_source_ids_are_refused():
@@ -235,7 +240,7 @@ def test_compiled_loops_per_model_are_bounded_and_reused(monkeypatch):
     greedy = next(iter(compiled.values()))
     again = generate(model, encoder_tokens, 4)
     assert list(compiled.values()) == [greedy]  # the same settings reuse the traced function
-    np.testing.assert_array_equal(np.asarray(again["tokens"]), np.asarray(first["tokens"]))
+    np.testing.assert_array_equal(ops.convert_to_numpy(again["tokens"]), ops.convert_to_numpy(first["tokens"]))
     for max_length in (5, 6):
         generate(model, encoder_tokens, max_length)
     assert len(compiled) == 2
@@ -257,8 +262,8 @@ def test_default_bucketed_xla_path_equals_graph_mode_token_for_token(strategy, o
         default = generate(model, encoder_tokens, 10, strategy=strategy, **options)
         graph = generate(model, encoder_tokens, 10, strategy=strategy, jit_compile=False, **options)
         for key in ("tokens", "candidates"):
-            np.testing.assert_array_equal(np.asarray(default[key]), np.asarray(graph[key]), err_msg=f"{key} {batch}x{length}")
-        np.testing.assert_allclose(np.asarray(default["scores"]), np.asarray(graph["scores"]), rtol=1e-4, atol=1e-5)
+            np.testing.assert_array_equal(ops.convert_to_numpy(default[key]), ops.convert_to_numpy(graph[key]), err_msg=f"{key} {batch}x{length}")
+        np.testing.assert_allclose(ops.convert_to_numpy(default["scores"]), ops.convert_to_numpy(graph["scores"]), rtol=1e-4, atol=1e-5)
 
 
 def test_buckets_bound_the_shapes():

@@ -12,7 +12,7 @@ COUNT = 500
 BATCH = 100
 
 
-@pytest.mark.parametrize("name", zoo.list_models())
+@pytest.mark.parametrize("name", zoo.list_models(kind=zoo.SEQ2SEQ))
 def test_saved_model_serving_default_equals_predict(name, tmp_path):
     pipeline = zoo.load(name)
     texts = [source for source, _ in test_split_examples(pipeline.info, COUNT)]

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_transformer.layers import TransformerDecoder, TransformerDecoderBlock
 from tests import reference
@@ -30,7 +31,7 @@ def test_block_matches_the_numpy_reference(normalize_first):
     target, source = inputs()
     target_padding = np.array([[True] * 5, [True] * 3 + [False] * 2])
     source_padding = np.array([[True] * 4 + [False] * 3, [True] * 7])
-    output = np.asarray(
+    output = ops.convert_to_numpy(
         block(target, source, decoder_sequence_mask=target_padding, encoder_sequence_mask=source_padding)
     )
     expected = reference.decoder_block(target.astype("float64"), source.astype("float64"), block, target_padding, source_padding)
@@ -40,11 +41,11 @@ def test_block_matches_the_numpy_reference(normalize_first):
 def test_causality_later_positions_do_not_change_earlier_outputs():
     decoder = TransformerDecoder(num_layers=2, **KW)
     target, source = inputs(target_length=6)
-    baseline = np.asarray(decoder(target, source))
+    baseline = ops.convert_to_numpy(decoder(target, source))
     for t in range(5):
         changed = target.copy()
         changed[:, t + 1 :] = rng.normal(size=changed[:, t + 1 :].shape) * 10
-        output = np.asarray(decoder(changed, source))
+        output = ops.convert_to_numpy(decoder(changed, source))
         np.testing.assert_allclose(output[:, : t + 1], baseline[:, : t + 1], rtol=1e-5, atol=1e-5)
         assert not np.allclose(output[:, t + 1 :], baseline[:, t + 1 :])
 
@@ -56,8 +57,8 @@ def test_padded_source_positions_do_not_change_outputs():
     changed = source.copy()
     changed[~source_padding] = rng.normal(size=changed[~source_padding].shape) * 10
     np.testing.assert_allclose(
-        np.asarray(decoder(target, source, encoder_sequence_mask=source_padding)),
-        np.asarray(decoder(target, changed, encoder_sequence_mask=source_padding)),
+        ops.convert_to_numpy(decoder(target, source, encoder_sequence_mask=source_padding)),
+        ops.convert_to_numpy(decoder(target, changed, encoder_sequence_mask=source_padding)),
         rtol=1e-5,
         atol=1e-5,
     )
@@ -69,9 +70,9 @@ def test_returns_each_attention_stacked():
     output, weights = decoder(target, source, return_attention_scores=True)
     assert tuple(weights["masked_self_attention"].shape) == (2, 3, 4, 5, 5)
     assert tuple(weights["source_target_attention"].shape) == (2, 3, 4, 5, 7)
-    masked = np.asarray(weights["masked_self_attention"])
+    masked = ops.convert_to_numpy(weights["masked_self_attention"])
     assert np.all(masked[..., np.triu_indices(5, k=1)[0], np.triu_indices(5, k=1)[1]] == 0.0)
-    np.testing.assert_allclose(np.asarray(output), np.asarray(decoder(target, source)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ops.convert_to_numpy(output), ops.convert_to_numpy(decoder(target, source)), rtol=1e-5, atol=1e-6)
 
 
 def test_bad_inputs():

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_transformer.layers import TransformerEncoder, TransformerEncoderBlock
 from tests import reference
@@ -27,7 +28,7 @@ def test_block_matches_the_numpy_reference(normalize_first):
     block = TransformerEncoderBlock(**KW, normalize_first=normalize_first)
     x = rng.normal(size=(2, 6, 16)).astype("float32")
     padding = np.array([[True] * 6, [True] * 4 + [False] * 2])
-    output = np.asarray(block(x, mask=padding))
+    output = ops.convert_to_numpy(block(x, mask=padding))
     expected = reference.encoder_block(x.astype("float64"), block, padding)
     # Padded query rows are not compared: their outputs are never attended to.
     np.testing.assert_allclose(output[padding], expected[padding], rtol=1e-4, atol=1e-4)
@@ -39,7 +40,7 @@ def test_padded_positions_do_not_change_real_outputs():
     padding = np.array([[True] * 3 + [False] * 3, [True] * 5 + [False]])
     changed = x.copy()
     changed[~padding] = rng.normal(size=changed[~padding].shape) * 10
-    first, second = np.asarray(encoder(x, mask=padding)), np.asarray(encoder(changed, mask=padding))
+    first, second = ops.convert_to_numpy(encoder(x, mask=padding)), ops.convert_to_numpy(encoder(changed, mask=padding))
     np.testing.assert_allclose(first[padding], second[padding], rtol=1e-5, atol=1e-5)
 
 
@@ -48,7 +49,7 @@ def test_returns_stacked_attention_weights():
     x = rng.normal(size=(2, 5, 16)).astype("float32")
     output, weights = encoder(x, return_attention_scores=True)
     assert tuple(weights.shape) == (2, 3, 4, 5, 5)
-    np.testing.assert_allclose(np.asarray(output), np.asarray(encoder(x)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ops.convert_to_numpy(output), ops.convert_to_numpy(encoder(x)), rtol=1e-5, atol=1e-6)
 
 
 def test_pre_ln_stack_ends_with_a_norm_and_post_ln_does_not():

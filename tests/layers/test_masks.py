@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-import tensorflow as tf
+from keras import ops
 
 from keras_transformer.layers import TransformerDecoderBlock, causal_mask, masks
 
@@ -8,17 +8,17 @@ rng = np.random.default_rng(17)
 
 
 def test_causal_mask_is_lower_triangular():
-    np.testing.assert_array_equal(np.asarray(causal_mask(4)), np.tril(np.ones((4, 4), bool))[None])
+    np.testing.assert_array_equal(ops.convert_to_numpy(causal_mask(4)), np.tril(np.ones((4, 4), bool))[None])
     # Queries at the last 2 of 5 positions: rows 3 and 4 of the full (5, 5) mask.
-    np.testing.assert_array_equal(np.asarray(causal_mask(2, 5, query_offset=3)), np.asarray(causal_mask(5))[:, 3:])
+    np.testing.assert_array_equal(ops.convert_to_numpy(causal_mask(2, 5, query_offset=3)), ops.convert_to_numpy(causal_mask(5))[:, 3:])
 
 
 @pytest.mark.parametrize("as_tensor", [False, True])
 def test_the_cached_step_mask_is_row_position_of_the_full_mask(as_tensor):
-    full = np.asarray(causal_mask(6))  # (1, 6, 6)
+    full = ops.convert_to_numpy(causal_mask(6))  # (1, 6, 6)
     for position in range(6):
-        offset = tf.constant(position, tf.int32) if as_tensor else position
-        step = np.asarray(causal_mask(1, 6, query_offset=offset))  # (1, 1, 6)
+        offset = ops.convert_to_tensor(position, "int32") if as_tensor else position
+        step = ops.convert_to_numpy(causal_mask(1, 6, query_offset=offset))  # (1, 1, 6)
         np.testing.assert_array_equal(step, full[:, position : position + 1])
 
 
@@ -44,7 +44,7 @@ def test_cached_steps_equal_the_full_block(normalize_first):
     target = rng.normal(size=(2, 5, 16)).astype("float32")
     source = rng.normal(size=(2, 7, 16)).astype("float32")
     source_padding = np.array([[True] * 4 + [False] * 3, [True] * 7])
-    full = np.asarray(block(target, source, encoder_sequence_mask=source_padding))
+    full = ops.convert_to_numpy(block(target, source, encoder_sequence_mask=source_padding))
     shape = (2, 8, 4, 4)  # a cache longer than the prefix: slots past `step` must not leak in
     cache = (np.full(shape, 9.0, "float32"), np.full(shape, 9.0, "float32"))
     source_keys_values = block.source_target_attention.project_key_value(source)
@@ -52,4 +52,4 @@ def test_cached_steps_equal_the_full_block(normalize_first):
         output, cache = block.decode_step(
             target[:, position : position + 1], position, cache, source_keys_values, source_padding
         )
-        np.testing.assert_allclose(np.asarray(output)[:, 0], full[:, position], rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(ops.convert_to_numpy(output)[:, 0], full[:, position], rtol=1e-4, atol=1e-4)

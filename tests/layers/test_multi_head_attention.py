@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_transformer.layers import MultiHeadAttention
 from tests.harness import run_layer_test
@@ -21,9 +22,9 @@ def paired_layers(num_heads=4, d_model=16, query_length=5, value_length=7):
         (ours.output_dense, reference._output_dense),
     ):
         assert mine.kernel.shape == theirs.kernel.shape
-        theirs.kernel.assign(np.asarray(mine.kernel))
+        theirs.kernel.assign(ops.convert_to_numpy(mine.kernel))
         theirs.bias.assign(rng.normal(size=theirs.bias.shape).astype("float32"))
-        mine.bias.assign(np.asarray(theirs.bias))
+        mine.bias.assign(ops.convert_to_numpy(theirs.bias))
     return ours, reference
 
 
@@ -42,8 +43,8 @@ def test_matches_keras_multi_head_attention_with_copied_weights():
     value = rng.normal(size=(3, 7, 16)).astype("float32")
     out, weights = ours(query, value, return_attention_scores=True)
     expected, expected_weights = reference(query, value, return_attention_scores=True)
-    np.testing.assert_allclose(np.asarray(out), np.asarray(expected), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(np.asarray(weights), np.asarray(expected_weights), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ops.convert_to_numpy(out), ops.convert_to_numpy(expected), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ops.convert_to_numpy(weights), ops.convert_to_numpy(expected_weights), rtol=1e-5, atol=1e-6)
 
 
 def test_matches_keras_with_attention_mask_and_causal_mask():
@@ -52,14 +53,14 @@ def test_matches_keras_with_attention_mask_and_causal_mask():
     mask = rng.random((2, 6, 6)) > 0.5
     mask[:, :, 0] = True  # Keras gives a uniform row where we give zeros; keep rows non-empty
     np.testing.assert_allclose(
-        np.asarray(ours(x, x, attention_mask=mask)),
-        np.asarray(reference(x, x, attention_mask=mask)),
+        ops.convert_to_numpy(ours(x, x, attention_mask=mask)),
+        ops.convert_to_numpy(reference(x, x, attention_mask=mask)),
         rtol=1e-5,
         atol=1e-5,
     )
     np.testing.assert_allclose(
-        np.asarray(ours(x, x, use_causal_mask=True)),
-        np.asarray(reference(x, x, use_causal_mask=True)),
+        ops.convert_to_numpy(ours(x, x, use_causal_mask=True)),
+        ops.convert_to_numpy(reference(x, x, use_causal_mask=True)),
         rtol=1e-5,
         atol=1e-5,
     )
@@ -69,16 +70,16 @@ def test_keras_masks_from_mask_zero_embeddings_reach_the_attention():
     tokens = np.array([[4, 5, 6, 0, 0], [7, 8, 9, 3, 0]])
     embedded = keras.layers.Embedding(10, 16, mask_zero=True)(tokens)
     ours, reference = paired_layers(query_length=5, value_length=5)
-    from_keras_mask = np.asarray(ours(embedded, embedded))
+    from_keras_mask = ops.convert_to_numpy(ours(embedded, embedded))
     padding = tokens != 0
-    explicit = np.asarray(ours(embedded, embedded, attention_mask=padding[:, None, :] & padding[:, :, None]))
+    explicit = ops.convert_to_numpy(ours(embedded, embedded, attention_mask=padding[:, None, :] & padding[:, :, None]))
     np.testing.assert_allclose(from_keras_mask[padding], explicit[padding], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(
-        from_keras_mask[padding], np.asarray(reference(embedded, embedded))[padding], rtol=1e-5, atol=1e-5
+        from_keras_mask[padding], ops.convert_to_numpy(reference(embedded, embedded))[padding], rtol=1e-5, atol=1e-5
     )
     # The query mask is the output mask. (Keras' own layer deleted the mask from `embedded`: embed again.)
     embedded = keras.layers.Embedding(10, 16, mask_zero=True)(tokens)
-    np.testing.assert_array_equal(np.asarray(ours(embedded, embedded)._keras_mask), padding)
+    np.testing.assert_array_equal(ops.convert_to_numpy(ours(embedded, embedded)._keras_mask), padding)
 
 
 def test_outputs_ignore_the_values_at_masked_keys():
@@ -90,8 +91,8 @@ def test_outputs_ignore_the_values_at_masked_keys():
     changed = value.copy()
     changed[:, 4:] = rng.normal(size=(2, 3, 16)) * 100
     np.testing.assert_allclose(
-        np.asarray(ours(query, value, value_mask=key_mask)),
-        np.asarray(ours(query, changed, value_mask=key_mask)),
+        ops.convert_to_numpy(ours(query, value, value_mask=key_mask)),
+        ops.convert_to_numpy(ours(query, changed, value_mask=key_mask)),
         rtol=1e-5,
         atol=1e-5,
     )
@@ -104,7 +105,7 @@ def test_split_call_is_the_same_function():
     key_heads, value_heads = ours.project_key_value(value)
     assert tuple(key_heads.shape) == (2, 7, 4, 4)
     np.testing.assert_allclose(
-        np.asarray(ours.attend(query, key_heads, value_heads)), np.asarray(ours(query, value)), rtol=1e-6
+        ops.convert_to_numpy(ours.attend(query, key_heads, value_heads)), ops.convert_to_numpy(ours(query, value)), rtol=1e-6
     )
 
 

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_transformer.layers import (
     ScaledDotProductAttention,
@@ -47,8 +48,8 @@ def test_explicit_path_matches_numpy(use_mask):
     mask = mask if use_mask else None
     output, weights = scaled_dot_product_attention(q, k, v, mask)
     expected_output, expected_weights = numpy_attention(q, k, v, mask)
-    np.testing.assert_allclose(np.asarray(weights), expected_weights, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(np.asarray(output), expected_output, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ops.convert_to_numpy(weights), expected_weights, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ops.convert_to_numpy(output), expected_output, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("use_mask", [False, True])
@@ -57,14 +58,14 @@ def test_fast_path_equals_explicit_path_single_and_multi_head(use_mask):
     mask = mask if use_mask else None
     explicit, _ = scaled_dot_product_attention(q, k, v, mask)
     np.testing.assert_allclose(
-        np.asarray(fast_scaled_dot_product_attention(q, k, v, mask)), np.asarray(explicit), rtol=1e-5, atol=1e-6
+        ops.convert_to_numpy(fast_scaled_dot_product_attention(q, k, v, mask)), ops.convert_to_numpy(explicit), rtol=1e-5, atol=1e-6
     )
     heads = rng.normal(size=(2, 3, 4, 8)).astype("float32"), rng.normal(size=(2, 5, 4, 8)).astype("float32")
     values = rng.normal(size=(2, 5, 4, 8)).astype("float32")
     explicit, weights = scaled_dot_product_attention(heads[0], heads[1], values, mask)
     assert tuple(weights.shape) == (2, 4, 3, 5)
     fast = fast_scaled_dot_product_attention(heads[0], heads[1], values, mask)
-    np.testing.assert_allclose(np.asarray(fast), np.asarray(explicit), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ops.convert_to_numpy(fast), ops.convert_to_numpy(explicit), rtol=1e-5, atol=1e-6)
 
 
 def test_layer_uses_either_path_with_the_same_result():
@@ -72,7 +73,7 @@ def test_layer_uses_either_path_with_the_same_result():
     layer = ScaledDotProductAttention()
     output_only = layer(q, k, v, mask=mask)
     output, weights = layer(q, k, v, mask=mask, return_attention_scores=True)
-    np.testing.assert_allclose(np.asarray(output_only), np.asarray(output), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ops.convert_to_numpy(output_only), ops.convert_to_numpy(output), rtol=1e-5, atol=1e-6)
     assert tuple(weights.shape) == (2, 3, 5)
 
 
@@ -82,17 +83,17 @@ def test_a_row_with_no_allowed_key_gives_zeros_not_nan():
     output, weights = scaled_dot_product_attention(q, k, v, mask)
     fast = fast_scaled_dot_product_attention(q, k, v, mask)
     for tensor in (output, weights, fast):
-        assert np.all(np.isfinite(np.asarray(tensor)))
-    np.testing.assert_array_equal(np.asarray(weights)[0, 1], 0.0)
-    np.testing.assert_array_equal(np.asarray(output)[0, 1], 0.0)
-    np.testing.assert_array_equal(np.asarray(fast)[0, 1], 0.0)
+        assert np.all(np.isfinite(ops.convert_to_numpy(tensor)))
+    np.testing.assert_array_equal(ops.convert_to_numpy(weights)[0, 1], 0.0)
+    np.testing.assert_array_equal(ops.convert_to_numpy(output)[0, 1], 0.0)
+    np.testing.assert_array_equal(ops.convert_to_numpy(fast)[0, 1], 0.0)
 
 
 def test_weights_are_zero_where_masked_and_rows_sum_to_one():
     q, k, v, mask = random_inputs()
     mask[:, :, 0] = True  # every row keeps at least one key
     _, weights = scaled_dot_product_attention(q, k, v, mask)
-    weights = np.asarray(weights)
+    weights = ops.convert_to_numpy(weights)
     assert np.all(weights[~mask] == 0.0)
     np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-6)
 
@@ -102,8 +103,8 @@ def test_half_precision_inputs_stay_finite_with_large_scores():
     k = np.full((1, 3, 8), 60.0, "float16")
     v = np.ones((1, 3, 8), "float16")
     output, weights = scaled_dot_product_attention(q, k, v)
-    assert np.all(np.isfinite(np.asarray(output, dtype="float32")))
-    np.testing.assert_allclose(np.asarray(weights, dtype="float32").sum(-1), 1.0, rtol=1e-3)
+    assert np.all(np.isfinite(ops.convert_to_numpy(ops.cast(output, "float32"))))
+    np.testing.assert_allclose(ops.convert_to_numpy(ops.cast(weights, "float32")).sum(-1), 1.0, rtol=1e-3)
 
 
 def test_bad_shapes_raise_with_the_shapes_received():

@@ -3,7 +3,7 @@ import os
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+from keras import ops
 
 from keras_transformer.models import TransformerConfig, build_attention_model, build_transformer
 
@@ -31,7 +31,7 @@ def test_inputs_and_output_shape_and_dtype():
     } == {"encoder_tokens", "decoder_tokens"}
     logits = model(batch())
     assert tuple(logits.shape) == (3, 6, 100)
-    assert logits.dtype == tf.float32
+    assert keras.backend.standardize_dtype(logits.dtype) == "float32"
     assert getattr(logits, "_keras_mask", None) is None
 
 
@@ -39,11 +39,11 @@ def test_causality_changing_later_decoder_tokens_leaves_earlier_logits():
     model = build_transformer(tiny())
     inputs = batch()
     inputs["decoder_tokens"][1] = rng.integers(3, 100, size=6)
-    baseline = np.asarray(model(inputs))
+    baseline = ops.convert_to_numpy(model(inputs))
     for t in range(5):
         changed = {k: v.copy() for k, v in inputs.items()}
         changed["decoder_tokens"][:, t + 1 :] = rng.integers(3, 100, size=changed["decoder_tokens"][:, t + 1 :].shape)
-        logits = np.asarray(model(changed))
+        logits = ops.convert_to_numpy(model(changed))
         np.testing.assert_allclose(logits[:, : t + 1], baseline[:, : t + 1], rtol=1e-5, atol=1e-5)
 
 
@@ -56,7 +56,7 @@ def test_padding_extra_padding_leaves_real_positions_unchanged():
     }
     real = inputs["decoder_tokens"] != 0
     np.testing.assert_allclose(
-        np.asarray(model(padded))[:, :6][real], np.asarray(model(inputs))[real], rtol=1e-4, atol=1e-5
+        ops.convert_to_numpy(model(padded))[:, :6][real], ops.convert_to_numpy(model(inputs))[real], rtol=1e-4, atol=1e-5
     )
 
 
@@ -67,7 +67,7 @@ def test_padded_source_ids_are_ignored_through_the_mask():
     short = {"encoder_tokens": inputs["encoder_tokens"][1:2, :4], "decoder_tokens": inputs["decoder_tokens"][1:2]}
     real = inputs["decoder_tokens"][1] != 0
     np.testing.assert_allclose(
-        np.asarray(model(inputs))[1][real], np.asarray(model(short))[0][real], rtol=1e-4, atol=1e-5
+        ops.convert_to_numpy(model(inputs))[1][real], ops.convert_to_numpy(model(short))[0][real], rtol=1e-4, atol=1e-5
     )
 
 
@@ -81,7 +81,7 @@ def test_keras_file_round_trip_in_safe_mode_without_custom_objects(tmp_path, ove
     path = os.path.join(tmp_path, "model.keras")
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)
-    np.testing.assert_allclose(np.asarray(loaded(inputs)), np.asarray(model(inputs)), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(ops.convert_to_numpy(loaded(inputs)), ops.convert_to_numpy(model(inputs)), rtol=1e-6, atol=1e-6)
     assert loaded.count_params() == model.count_params()
 
 
@@ -96,13 +96,13 @@ def test_keras_file_loads_in_a_fresh_process(tmp_path):
     model.save(path)
     np.save(os.path.join(tmp_path, "source.npy"), inputs["encoder_tokens"])
     np.save(os.path.join(tmp_path, "target.npy"), inputs["decoder_tokens"])
-    np.save(os.path.join(tmp_path, "expected.npy"), np.asarray(model(inputs)))
+    np.save(os.path.join(tmp_path, "expected.npy"), ops.convert_to_numpy(model(inputs)))
     script = f"""
 import numpy as np, keras, keras_transformer
 d = {str(tmp_path)!r}
 model = keras.saving.load_model(d + "/model.keras", safe_mode=True)
 out = model({{"encoder_tokens": np.load(d + "/source.npy"), "decoder_tokens": np.load(d + "/target.npy")}})
-np.testing.assert_allclose(np.asarray(out), np.load(d + "/expected.npy"), rtol=1e-6, atol=1e-6)
+np.testing.assert_allclose(keras.ops.convert_to_numpy(out), np.load(d + "/expected.npy"), rtol=1e-6, atol=1e-6)
 print("ok")
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
@@ -125,16 +125,16 @@ def test_attention_model_shares_weights_and_returns_all_three_attentions():
     attention_model = build_attention_model(model)
     inputs = batch()
     outputs = attention_model(inputs)
-    np.testing.assert_allclose(np.asarray(outputs["logits"]), np.asarray(model(inputs)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ops.convert_to_numpy(outputs["logits"]), ops.convert_to_numpy(model(inputs)), rtol=1e-5, atol=1e-5)
     assert tuple(outputs["encoder_self_attention"].shape) == (3, 2, 4, 7, 7)
     assert tuple(outputs["decoder_masked_self_attention"].shape) == (3, 2, 4, 6, 6)
     assert tuple(outputs["source_target_attention"].shape) == (3, 2, 4, 6, 7)
 
-    masked = np.asarray(outputs["decoder_masked_self_attention"])
+    masked = ops.convert_to_numpy(outputs["decoder_masked_self_attention"])
     upper = np.triu(np.ones((6, 6), bool), k=1)
     assert np.all(masked[..., upper] == 0.0)
 
-    cross = np.asarray(outputs["source_target_attention"])
+    cross = ops.convert_to_numpy(outputs["source_target_attention"])
     source_real = inputs["encoder_tokens"] != 0
     target_real = inputs["decoder_tokens"] != 0
     for b in range(3):
@@ -144,7 +144,7 @@ def test_attention_model_shares_weights_and_returns_all_three_attentions():
 
     # Training the first model moves the second: they hold the same variables.
     model.get_layer("source_embedding").embeddings.assign(np.zeros((100, 32), "float32"))
-    assert not np.allclose(np.asarray(attention_model(inputs)["logits"]), np.asarray(outputs["logits"]))
+    assert not np.allclose(ops.convert_to_numpy(attention_model(inputs)["logits"]), ops.convert_to_numpy(outputs["logits"]))
 
 
 def test_bad_inputs_name_what_was_wrong():
@@ -167,6 +167,7 @@ def test_bad_inputs_name_what_was_wrong():
         model({"encoder_tokens": np.ones((2, 3), "int32")})
 
 
+@pytest.mark.skipif(keras.backend.backend() == "jax", reason="jax.jit traces predict: no value checks (as XLA on TensorFlow)")
 def test_out_of_range_ids_raise_in_predict():
     model = build_transformer(tiny())
     inputs = batch()
@@ -183,7 +184,7 @@ def test_mixed_precision_model_trains_a_step_with_float32_logits(policy):
     model = build_transformer(tiny())
     inputs = batch()
     logits = model(inputs)
-    assert logits.dtype == tf.float32
+    assert keras.backend.standardize_dtype(logits.dtype) == "float32"
     model.compile(optimizer="adam", loss=training.MaskedSparseCrossEntropy())
     history = model.fit(inputs, inputs["decoder_tokens"], epochs=2, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))

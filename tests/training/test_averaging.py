@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from keras import ops
 
 import keras_transformer
 from keras_transformer import training
@@ -29,12 +30,12 @@ def inputs():
 def test_averaging_copies_of_one_checkpoint_gives_the_same_model(model, tmp_path):
     path = tmp_path / "epoch.weights.h5"
     compiled(model).save_weights(str(path))  # weights and optimizer state, like ResumableCheckpoint's files
-    expected_weights, expected_logits = model.get_weights(), np.asarray(model(inputs()))
+    expected_weights, expected_logits = model.get_weights(), ops.convert_to_numpy(model(inputs()))
     fresh = keras_transformer.build_transformer(model.config)
     training.average_checkpoints(fresh, [path] * 3)
     for got, expected in zip(fresh.get_weights(), expected_weights):
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(np.asarray(fresh(inputs())), expected_logits, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ops.convert_to_numpy(fresh(inputs())), expected_logits, rtol=1e-5, atol=1e-6)
 
 
 def test_averaging_two_weight_sets_gives_their_mean_and_keeps_the_optimizer_state(model, tmp_path):

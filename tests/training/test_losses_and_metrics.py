@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_transformer.training import MaskedAccuracy, MaskedSparseCrossEntropy
 
@@ -13,7 +14,7 @@ def reference_loss(labels, logits, smoothing):
     per_token = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=smoothing, reduction=None)(
         np.eye(vocabulary)[labels], logits
     )
-    per_token = np.asarray(per_token)
+    per_token = ops.convert_to_numpy(per_token)
     real = labels != 0
     return per_token[real].mean()
 

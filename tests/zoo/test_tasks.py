@@ -75,6 +75,9 @@ def test_train_reverse_from_the_command_line_packages_a_loadable_zoo_folder(tmp_
     assert report["examples"] == 1000 and pipeline.info.card_metrics == report["measured"]
     assert json.dumps(report["measured"], indent=2).splitlines()[1].strip() in pipeline.card
     assert figures["command"] in pipeline.card and "keras-transformer train reverse --examples 400" in pipeline.card
+    # The packaging step writes the TFLite generator, checksummed, and checks it against Keras.
+    assert "generator.tflite" in zoo.read_manifest(tmp_path / "run" / "reverse")
+    assert figures["litert_parity"]["equal"] == figures["litert_parity"]["examples"] == 1000
 
 
 def test_an_unknown_task_is_a_one_line_error(capfd):

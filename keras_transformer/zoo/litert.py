@@ -1,0 +1,145 @@
+"""The LiteRT runtime of the zoo: a folder's `generator.tflite` run by `ai_edge_litert` with
+`PythonTokenizer`s, importing no TensorFlow. `zoo.load(name, runtime="litert")` returns one;
+`keras-transformer predict` uses it whenever the folder has a generator and the options allow.
+
+The generator decodes with the folder's own `DecodingSettings` (`zoo.json`), the ones it was built
+with (`zoo.write_generator`), and gives what `zoo.load(name).predict` gives: a parity test checks every
+zoo model on its test inputs. Other settings (a strategy override, say) need the TensorFlow pipeline.
+"""
+
+import json
+
+import numpy as np
+
+from keras_transformer import _validation
+from keras_transformer.text.python_tokenizer import PythonTokenizer
+from keras_transformer.zoo.manifest import read_manifest, verify_manifest
+from keras_transformer.zoo.registry import SEQ2SEQ, ZooError, folder_kind, model_dir
+
+GENERATOR = "generator.tflite"
+
+
+def has_generator(name):
+    """Whether zoo model `name` (or a zoo folder path) lists a `generator.tflite` in its manifest."""
+    directory = model_dir(name)
+    return folder_kind(directory) == SEQ2SEQ and GENERATOR in read_manifest(directory)
+
+
+def load(name):
+    """Zoo model `name` (a name from `list_models()` or a path to a zoo folder) as a `LiteRTPipeline`,
+    after checking every file's sha256.
+
+    Raises:
+        ZooError: unknown name, a missing file, a checksum mismatch, or a folder without a generator
+            (or not of kind "seq2seq").
+        ImportError: `ai_edge_litert` is not installed.
+    """
+    directory = model_dir(name)
+    if folder_kind(directory) != SEQ2SEQ:
+        raise ZooError(f"{directory.name} is a {folder_kind(directory)} model; runtime='litert' runs seq2seq models.")
+    if GENERATOR not in read_manifest(directory):
+        raise ZooError(
+            f"{directory.name} has no {GENERATOR} (write one with zoo.write_generator); "
+            f"zoo.load({name!r}) runs it in TensorFlow."
+        )
+    verify_manifest(directory)
+    return LiteRTPipeline(directory)
+
+
+class LiteRTPipeline:
+    """A zoo folder run on text by its TFLite generator: the `TextPipeline.predict` contract without
+    TensorFlow.
+
+    Tokenizes with `PythonTokenizer` (truncating to the model's `max_length`, as `TextPipeline`
+    does), runs `generator.tflite` (encoder and cached decoding loop, the folder's decoding settings)
+    in `ai_edge_litert.interpreter.Interpreter`, and detokenizes.
+
+    Args:
+        directory: a zoo folder holding a `generator.tflite` (use `load`, which checks the manifest).
+        num_threads: the interpreter's CPU threads (None: LiteRT's default).
+
+    Attributes:
+        name, path, card: the folder's name, path and model card.
+        settings: the folder's decoding settings as a dict (`DecodingSettings.to_dict()`, with
+            `max_output_length` resolved), the ones the generator decodes with.
+        source_tokenizer, target_tokenizer: `PythonTokenizer`s.
+    """
+
+    def __init__(self, directory, num_threads=None):
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError as error:
+            raise ImportError(f"runtime='litert' needs ai-edge-litert (pip install ai-edge-litert): {error}") from None
+        values = json.loads((directory / "zoo.json").read_text(encoding="utf-8"))
+        config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+        self.name = directory.name
+        self.path = directory
+        self.card = (directory / "card.md").read_text(encoding="utf-8")
+        self.task = values.get("task", "")
+        self.max_length = config["max_length"]
+        self.settings = dict(values["decoding"])
+        self.settings["max_output_length"] = self.settings.get("max_output_length") or self.max_length
+        self.source_tokenizer = PythonTokenizer.load(directory / "source_vocabulary.json")
+        self.target_tokenizer = PythonTokenizer.load(directory / "target_vocabulary.json")
+        self._interpreter = Interpreter(model_path=str(directory / GENERATOR), num_threads=num_threads)
+        self._generate = self._interpreter.get_signature_runner()
+
+    def __repr__(self):
+        return f"LiteRTPipeline(name={self.name!r}, settings={self.settings})"
+
+    def unsupported_settings(self, **overrides):
+        """Why the generator cannot decode with `overrides` (`DecodingSettings` fields; None values
+        ignored), or None when it can: every given value must be the folder's own."""
+        unknown = sorted(set(overrides) - set(self.settings))
+        if unknown:
+            raise TypeError(f"Unknown decoding settings {unknown}; known: {sorted(self.settings)}")
+        different = {
+            key: value for key, value in overrides.items() if value is not None and value != self.settings[key]
+        }
+        if not different:
+            return None
+        asked = ", ".join(f"{key}={value!r}" for key, value in different.items())
+        built = ", ".join(f"{key}={self.settings[key]!r}" for key in different)
+        return f"{self.name}'s {GENERATOR} decodes with {built}, not {asked}"
+
+    def encode_texts(self, texts):
+        """Texts -> `(B, S)` int32 ids as the generator gets them (truncated to the model's
+        `max_length`, zero-padded, at least one column), like `TextPipeline.encode_texts`."""
+        rows = self.source_tokenizer.tokenize(_validation.texts("texts", texts), max_length=self.max_length)
+        ids = np.zeros((len(rows), max([1, *map(len, rows)])), np.int32)
+        for index, row in enumerate(rows):
+            ids[index, : len(row)] = row
+        return ids
+
+    def predict(self, texts, batch_size=64, progress=None, **overrides):
+        """Outputs for `texts` (a list of str), in order: what `TextPipeline.predict` gives.
+
+        Args:
+            texts: the inputs; empty strings are allowed.
+            batch_size: how many texts the generator decodes at once (texts of similar length go
+                together, each batch padded to its longest).
+            progress: optional callable `progress(done, total)` called after each batch.
+            **overrides: `DecodingSettings` fields; each must equal the folder's (see
+                `unsupported_settings`): a `ValueError` says which does not.
+
+        Returns:
+            A list of str.
+        """
+        texts = _validation.texts("texts", texts)
+        batch_size = _validation.positive_int("batch_size", batch_size)
+        problem = self.unsupported_settings(**overrides)
+        if problem:
+            raise ValueError(f"{problem}; zoo.load({self.name!r}) (TensorFlow) decodes with any settings")
+        order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
+        outputs = [None] * len(texts)
+        for start in range(0, len(order), batch_size):
+            indices = order[start : start + batch_size]
+            tokens = self._generate(encoder_tokens=self.encode_texts([texts[i] for i in indices]))["tokens"]
+            for index, text in zip(indices, self.target_tokenizer.detokenize(tokens)):
+                outputs[index] = text
+            if progress is not None:
+                progress(min(start + batch_size, len(texts)), len(texts))
+        return outputs
+
+
+__all__ = ["GENERATOR", "LiteRTPipeline", "has_generator", "load"]

