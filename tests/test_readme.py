@@ -26,13 +26,13 @@ FENCE = re.compile(r"^```(?P<language>\S*)\s*$")
 
 
 def _tokenizer_of_model_vocabulary(namespace, side):
-    """A whitespace tokenizer whose vocabulary_size is the README model's vocabulary size (`config`
-    from the Quick start), as `export` requires of a model's tokenizers."""
+    """A whitespace tokenizer whose vocabulary_size is the README model's vocabulary size (the Quick
+    start's `model`, which carries its config), as `export` requires of a model's tokenizers."""
     from keras_transformer.text import Tokenizer
 
-    if "config" not in namespace:
-        raise AssertionError(f"PROVIDED makes the README's {side} tokenizer from `config`, which no earlier block defines")
-    size = getattr(namespace["config"], f"{side}_vocab_size")
+    if "model" not in namespace:
+        raise AssertionError(f"PROVIDED makes the README's {side} tokenizer from `model`, which no earlier block defines")
+    size = getattr(namespace["model"].config, f"{side}_vocab_size")
     return Tokenizer([f"w{index}" for index in range(size - len(Tokenizer.reserved_symbols))], split="whitespace")
 
 

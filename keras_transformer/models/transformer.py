@@ -210,7 +210,8 @@ def build_attention_model(model):
         keys it may attend to.
     """
     inputs = _token_inputs()
-    outputs = _AttentionInspector(TransformerLayers.from_model(model), name="attention_inspector")(inputs)
+    layers = TransformerLayers.from_model(model)
+    outputs = _AttentionInspector(layers, config_of(model), name="attention_inspector")(inputs)
     return keras.Model(inputs, outputs, name=f"{model.name}_attention")
 
 
@@ -222,9 +223,10 @@ class _AttentionInspector(keras.layers.Layer):
     called for one tensor cannot later be a node that returns (output, weights).
     """
 
-    def __init__(self, transformer_layers, **kwargs):
+    def __init__(self, transformer_layers, config, **kwargs):
         super().__init__(**kwargs)
         self.transformer_layers = transformer_layers
+        self.config = config
         # Track the shared layers so the inspection model lists the same weights.
         self.shared_layers = [getattr(transformer_layers, f.name) for f in dataclasses.fields(transformer_layers)]
         self.built = True
@@ -233,6 +235,20 @@ class _AttentionInspector(keras.layers.Layer):
         return self.transformer_layers.forward(
             inputs[ENCODER_INPUT], inputs[DECODER_INPUT], return_attention_scores=True, training=False
         )
+
+    def compute_output_spec(self, inputs):
+        # Written out: Keras' torch backend would infer it by calling `call` on stand-in lengths (83)
+        # longer than max_length.
+        config = self.config
+        batch, source, target = inputs[ENCODER_INPUT].shape[0], inputs[ENCODER_INPUT].shape[1], inputs[DECODER_INPUT].shape[1]
+        weights_dtype = self.transformer_layers.encoder.compute_dtype
+        encoder_layers, decoder_layers, heads = config.num_encoder_layers, config.num_decoder_layers, config.num_heads
+        return {
+            "logits": keras.KerasTensor((batch, target, config.target_vocab_size), self.transformer_layers.logits.compute_dtype),
+            "encoder_self_attention": keras.KerasTensor((batch, encoder_layers, heads, source, source), weights_dtype),
+            "decoder_masked_self_attention": keras.KerasTensor((batch, decoder_layers, heads, target, target), weights_dtype),
+            "source_target_attention": keras.KerasTensor((batch, decoder_layers, heads, target, source), weights_dtype),
+        }
 
 
 def config_of(model):

@@ -8,6 +8,7 @@ zoo model on its test inputs. Other settings (a strategy override, say) need the
 """
 
 import json
+import pathlib
 
 import numpy as np
 
@@ -70,6 +71,7 @@ class LiteRTPipeline:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError as error:
             raise ImportError(f"runtime='litert' needs ai-edge-litert (pip install ai-edge-litert): {error}") from None
+        directory = pathlib.Path(directory)
         values = json.loads((directory / "zoo.json").read_text(encoding="utf-8"))
         config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
         self.name = directory.name
