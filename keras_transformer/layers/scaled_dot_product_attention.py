@@ -113,12 +113,21 @@ def scaled_dot_product_attention(query, key, value, mask=None, dropout=None):
     return output, weights
 
 
+def _jax_cpu_float16(tensor):
+    if keras.backend.backend() != "jax" or keras.backend.standardize_dtype(tensor.dtype) != "float16":
+        return False
+    import jax
+
+    return jax.default_backend() == "cpu"
+
+
 def fast_scaled_dot_product_attention(query, key, value, mask=None):
     """The same function through `keras.ops.dot_product_attention` (fused kernels where the backend has
     them); returns only the output. Rows with no allowed key give zeros, as in the explicit path."""
     _validate(query, key, value, mask)
-    if value.shape[-1] != key.shape[-1]:
-        # JAX's fused attention needs values as wide as keys (never the case inside a Transformer).
+    if value.shape[-1] != key.shape[-1] or _jax_cpu_float16(query):
+        # JAX's fused attention needs values as wide as keys (always so inside a Transformer), and
+        # accumulates float16 in float32, which XLA on CPU cannot compile.
         return scaled_dot_product_attention(query, key, value, mask)[0]
     single_head = len(query.shape) == 3
     query, key, value = _as_heads(query), _as_heads(key), _as_heads(value)

@@ -152,7 +152,16 @@ def test_sampling_is_reproducible_and_respects_top_k():
     prefix = np.concatenate([np.ones((4, 1), "int32"), tokens[:, :-1]], axis=1)
     logits = ops.convert_to_numpy(decoder.full_logits(encoder_tokens, prefix))
     top3 = np.argsort(-logits, axis=-1)[..., :3]
-    assert all(tokens[b, t] in top3[b, t] for b in range(4) for t in range(8))
+    checked = 0
+    for b in range(4):
+        for t in range(8):
+            # Past an end id the row only pads; past a drawn 0 (padding to the full model, an
+            # ordinary input to the cached decoder) the two read different prefixes.
+            if np.any(np.isin(tokens[b, :t], [0, 2])):
+                break
+            assert tokens[b, t] in top3[b, t], (b, t)
+            checked += 1
+    assert checked >= 16
 
 
 @pytest.mark.parametrize("options", [{"top_k": 1}, {"top_p": 1e-6}, {"temperature": 1e-4}])
