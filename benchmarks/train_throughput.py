@@ -1,8 +1,11 @@
 """Training throughput: target tokens/s over `model.fit` steps for ours and three peers, measured in one
-run, with achieved GFLOP/s against this machine's fp32 matmul peak measured in the same run.
+run, with achieved GFLOP/s against this machine's fp32 matmul peak measured in the same run. Ours runs
+on every Keras backend: TensorFlow (graph, and XLA with `jit_compile`), JAX (`jax.jit`) and PyTorch
+(eager, and `torch.compile` with `jit_compile`).
 
-    pip install -e ".[benchmark]"
+    pip install -e ".[benchmark,backends]"
     python benchmarks/train_throughput.py                     # head to head: the "train" section of BENCHMARKS.md
+    python benchmarks/train_throughput.py --smoke             # a tiny config, one round, to check that every runner runs
     python benchmarks/train_throughput.py --parts bucketing   # real-token tokens/s, padded vs bucketed batches
     python benchmarks/train_throughput.py --parts scaling     # tokens/s and peak RSS by length and size
 
@@ -28,6 +31,7 @@ import numpy as np
 V, D, H, F, LAYERS, BATCH, LENGTH = 8000, 256, 8, 1024, 3, 32, 64
 CONFIG = {"V": V, "D": D, "H": H, "F": F, "layers": LAYERS}
 WARMUP, STEPS = 3, 12
+SMOKE = {"V": 500, "D": 32, "H": 2, "F": 64, "layers": 1, "batch": 8, "length": 16, "warmup": 1, "steps": 3}
 SCALING_STEPS = 5
 
 
@@ -341,6 +345,11 @@ VARIABLE_RUNNERS = {
 RUNNERS = {
     "ours": lambda length, batch, config: run_keras(build_ours, length, batch, False, config),
     "ours, jit_compile": lambda length, batch, config: run_keras(build_ours, length, batch, True, config),
+    # The same model and `fit` on the other Keras backends: JAX always compiles (jax.jit); torch runs
+    # eagerly, or through torch.compile with jit_compile.
+    "ours, jax": lambda length, batch, config: run_keras(build_ours, length, batch, True, config),
+    "ours, torch": lambda length, batch, config: run_keras(build_ours, length, batch, False, config),
+    "ours, torch, jit_compile": lambda length, batch, config: run_keras(build_ours, length, batch, True, config),
     "ours, mixed_bfloat16": lambda length, batch, config: run_keras(_bfloat16(build_ours), length, batch, False, config),
     "keras-hub": lambda length, batch, config: run_keras(build_keras_hub, length, batch, False, config),
     "keras MHA (tutorial style)": lambda length, batch, config: run_keras(build_keras_mha_tutorial, length, batch, False, config),
@@ -352,6 +361,10 @@ def child(name, length, batch, config):
     """Runs in a subprocess: time one framework and print a JSON line with its step times and peak RSS."""
     global WARMUP, STEPS
     WARMUP, STEPS = config.pop("warmup", WARMUP), config.pop("steps", STEPS)
+    if RUNNER_BACKENDS.get(name) == "torch":
+        import torch
+
+        torch.set_num_threads(os.cpu_count())  # as torch.nn.Transformer's run does
     if name == "matmul peak":
         print(json.dumps(matmul_gflops()))
         return
@@ -364,11 +377,21 @@ def child(name, length, batch, config):
     print(json.dumps({"times": times, "peak_rss_mib": peak_mib}))
 
 
+# The Keras backend a runner's subprocess starts with (KERAS_BACKEND); the other runners use TensorFlow's
+# (torch.nn.Transformer uses no Keras).
+RUNNER_BACKENDS = {"ours, jax": "jax", "ours, torch": "torch", "ours, torch, jit_compile": "torch"}
+
+
+def backend_of(name):
+    return "PyTorch, no Keras" if name == "torch.nn.Transformer" else RUNNER_BACKENDS.get(name, "tensorflow")
+
+
 def run_child(name, length=LENGTH, batch=BATCH, config=None):
     """The last JSON line `child` printed in its own subprocess, all JSON lines, or {"error": ...}."""
     config = config or CONFIG
     command = [sys.executable, __file__, "--child", name, "--length", str(length), "--batch", str(batch), "--config", json.dumps(config)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)
+    environment = dict(os.environ, KERAS_BACKEND=RUNNER_BACKENDS.get(name, "tensorflow"))
+    result = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False, env=environment)
     if result.returncode != 0:
         return {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit {result.returncode}"}, []
     lines = [json.loads(line) for line in result.stdout.strip().splitlines() if line.startswith("{")]
@@ -419,42 +442,47 @@ def table_rows(results, columns, cells):
     return rows
 
 
-def head_to_head_section(names, rounds):
+def head_to_head_section(names, rounds, length=LENGTH, batch=BATCH, config=CONFIG):
     peaks = [run_child("matmul peak")[0] for _ in range(rounds)]
     if any("error" in p for p in peaks):
         raise SystemExit(f"measuring the matmul peak failed: {peaks}")
     best = {library: max(p[library] for p in peaks) for library in peaks[0]}
     peak_library, peak = max(best.items(), key=lambda item: item[1])
-    results = in_rounds(names, rounds, measure)
+    results = in_rounds(names, rounds, lambda name: measure(name, length, batch, config))
 
     def rates(name):
         return [r.get("tokens_per_second") for r in results.get(name, [])]
+
+    sizes = f"V={config['V']}, D={config['D']}, H={config['H']}, F={config['F']}, {config['layers']}+{config['layers']} layers"
+    steps, warmup = config.get("steps", STEPS), config.get("warmup", WARMUP)
 
     lines = [
         "## Training throughput (`benchmarks/train_throughput.py`)",
         "",
         f"`python benchmarks/train_throughput.py --rounds {rounds}` on {platform.machine()}, {os.cpu_count()} cores. "
-        f"V={V}, D={D}, H={H}, F={F}, {LAYERS}+{LAYERS} layers, batch {BATCH}, source and target length {LENGTH}, "
-        f"dropout 0, Adam. Each framework in its own process; a run times {STEPS} `fit` steps after {WARMUP} "
+        f"{sizes}, batch {batch}, source and target length {length}, "
+        f"dropout 0, Adam. Each framework in its own process (ours under the Keras backend named; torch "
+        f"threads set to the core count); a run times {steps} `fit` steps after {warmup} "
         f"warm-up steps and keeps their median; the frameworks run one after another, {rounds} rounds over, "
         "and the table gives the median over rounds (ratios: the median of the ratios within each round, "
         "their range in brackets). fp32 matmul peak, the best of three libraries on a 2048x2048 matmul in "
         f"the same run: {peak:.0f} GFLOP/s ({peak_library}; "
         + ", ".join(f"{library} {rate:.0f}" for library, rate in best.items()) + ").",
         "",
-        "| model | ms/step | target tokens/s | x torch | x keras-hub | GFLOP/s | % of matmul peak | peak RSS MiB |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | backend | ms/step | target tokens/s | x torch | x keras-hub | GFLOP/s | % of matmul peak | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
 
     def cells(name, runs):
         gflops = statistics.median(r["gflops"] for r in runs)
         return [
+            backend_of(name),
             f"{1000 * statistics.median(r['step_seconds'] for r in runs):.0f}", f"{statistics.median(rates(name)):.0f}",
             ratio_cell(rates(name), rates("torch.nn.Transformer")), ratio_cell(rates(name), rates("keras-hub")),
             f"{gflops:.0f}", f"{100 * gflops / peak:.0f}%", f"{max(r['peak_rss_mib'] for r in runs):.0f}",
         ]
 
-    return lines + table_rows(results, 7, cells)
+    return lines + table_rows(results, 8, cells)
 
 
 def bucketing_section(names, rounds):
@@ -542,6 +570,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the head-to-head and bucketing runs")
     parser.add_argument("--only", nargs="*", help="frameworks to run (default all)")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--smoke", action="store_true",
+                        help=f"head to head on a tiny config ({SMOKE}), one round, nothing written: checks every runner")
     args = parser.parse_args()
     if args.child:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -552,9 +582,14 @@ def main():
 
     from _report import publish
 
+    names = [n for n in args.only or RUNNERS if n in RUNNERS]
+    if args.smoke:
+        config = {key: SMOKE[key] for key in CONFIG} | {"warmup": SMOKE["warmup"], "steps": SMOKE["steps"]}
+        publish(PARTS["head-to-head"], "\n".join(head_to_head_section(names, 1, SMOKE["length"], SMOKE["batch"], config)), write=False)
+        return
     for part in args.parts:
         if part == "head-to-head":
-            lines = head_to_head_section([n for n in args.only or RUNNERS if n in RUNNERS], args.rounds)
+            lines = head_to_head_section(names, args.rounds)
         elif part == "bucketing":
             lines = bucketing_section([n for n in args.only or VARIABLE_RUNNERS if n in VARIABLE_RUNNERS], args.rounds)
         else:

@@ -4,7 +4,7 @@ one compiled TensorFlow function that `predict` calls and the exported SavedMode
 
 import tensorflow as tf
 
-from keras_transformer import _validation
+from keras_transformer import _backend, _validation
 from keras_transformer.decoding import buckets
 from keras_transformer.decoding.dispatch import decode
 from keras_transformer.decoding.incremental import IncrementalDecoder
@@ -71,6 +71,8 @@ class TextPipeline:
         history=None,
         jit_compile=False,
     ):
+        # Tokenizers and model run in one tf.function, which only a TensorFlow-backend model joins.
+        _backend.require_tensorflow("TextPipeline")
         self.model = model
         self.config = config_of(model)
         for argument, tokenizer, size in (

@@ -9,6 +9,7 @@ by the same call.
 import dataclasses
 import os
 
+from keras_transformer import _backend
 from keras_transformer.decoding.incremental import IncrementalDecoder
 from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.export import sentence_encoder, tflite
@@ -107,6 +108,7 @@ def export(pipeline, format, path, source_tokenizer=None, target_tokenizer=None,
     texts -> embeddings) or "tflite"/"tflite_int8" (`embeddings.tflite`: token ids -> embeddings);
     see `export.sentence_encoder`. The decoding arguments do not apply to it.
     """
+    _backend.require_tensorflow(f"export(format={format!r})")
     if isinstance(pipeline, SentenceEncoder):
         return sentence_encoder.export(pipeline, format, path)
     if format not in EXPORTERS:

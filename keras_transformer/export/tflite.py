@@ -7,6 +7,7 @@ Run the files with `ai_edge_litert.interpreter.Interpreter`; no Flex delegate is
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
+from keras_transformer import _backend
 from keras_transformer.decoding.dispatch import decode
 from keras_transformer.layers import graph_checks_disabled
 
@@ -17,6 +18,7 @@ def _convert(function, quantize):
     Variables are frozen into constants first: the converter's while-loop lowering fails on
     resource variables read inside the loop body.
     """
+    _backend.require_tensorflow("TFLite export")
     concrete = function.get_concrete_function()
     frozen = convert_variables_to_constants_v2(concrete)
     # Freezing flattens the outputs to a list; wrap it so the TFLite signature keeps their names.

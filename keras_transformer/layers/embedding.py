@@ -22,9 +22,11 @@ class TokenEmbedding(keras.layers.Layer):
     al., 2019): a second table, `segment_embeddings`, whose row for each position's segment id (0 for
     the first sentence, 1 for the second, ...) is added to the token's vector.
 
-    Token ids are checked to lie in `[0, vocabulary_size)`: eagerly a `ValueError`, in a TensorFlow
-    graph an `InvalidArgumentError`. Under XLA (`jit_compile=True`) TensorFlow drops assert ops; there
-    an out-of-range id is clamped by XLA's gather, so validate data before a jit-compiled `fit`.
+    Token ids are checked to lie in `[0, vocabulary_size)`: eagerly (on every backend) a `ValueError`,
+    in a TensorFlow graph an `InvalidArgumentError`. Compiled steps carry no check: under XLA
+    (`jit_compile=True`) TensorFlow drops assert ops, and `jax.jit` and `torch.compile` have none;
+    there an out-of-range id is not refused (XLA's gather clamps it), so validate data before a
+    compiled `fit`.
 
     Args:
         vocabulary_size: V, the number of token ids.

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_transformer import _validation
+from keras_transformer import _backend, _validation
 from keras_transformer.data.batching import LengthBuckets, example_lengths, tokenize_pairs
 from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.models import TransformerConfig, build_transformer
@@ -293,6 +293,7 @@ def train(options, source_tokenizer, target_tokenizer, train_pairs, validation_p
     """
     if not isinstance(options, TrainingOptions):
         raise TypeError(f"`options` must be TrainingOptions. Received: options={options!r}")
+    _backend.require_tensorflow("training.train (it hands back a TextPipeline)")
     output_dir = pathlib.Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(options.seed)

@@ -61,6 +61,7 @@ def test_unknown_option_defaults_are_refused():
         TrainingOptions.add_arguments(argparse.ArgumentParser(), sise="tiny")
 
 
+@pytest.mark.tensorflow_only  # train() hands back a TextPipeline
 def test_train_keeps_the_best_weights_and_resumes_from_its_checkpoints(data, tmp_path):
     tokenizer, train_pairs, validation_pairs = data
     options = TrainingOptions(**TINY, epochs=2, checkpoint_dir=str(tmp_path / "epochs"), keep_checkpoints=3)
@@ -90,6 +91,7 @@ def test_train_keeps_the_best_weights_and_resumes_from_its_checkpoints(data, tmp
         assert [row["epoch"] for row in csv.DictReader(handle)] == ["0", "1", "2"]
 
 
+@pytest.mark.tensorflow_only  # train() hands back a TextPipeline
 def test_train_keeps_the_average_of_the_last_epochs_when_it_is_better(data, tmp_path):
     import keras_transformer
     from keras_transformer.training import ResumableCheckpoint
@@ -119,6 +121,7 @@ def test_train_keeps_the_average_of_the_last_epochs_when_it_is_better(data, tmp_
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.tensorflow_only  # train() hands back a TextPipeline
 def test_train_refuses_data_longer_than_max_length(data, tmp_path):
     tokenizer, train_pairs, validation_pairs = data
     with pytest.raises(ValueError, match="longer than max_length=5"):
