@@ -177,7 +177,8 @@ def generate(
         if strategy != "greedy":
             raise ValueError(f"use_cache=False supports strategy='greedy' only. Received: strategy={strategy!r}")
         with _no_autograd():
-            tokens, scores = search.uncached_greedy_search(decoder, ops.convert_to_tensor(encoder_tokens), max_length, start_id, end_id)
+            encoder_tokens = ops.convert_to_tensor(encoder_tokens)
+            tokens, scores = search.uncached_greedy_search(decoder, encoder_tokens, max_length, start_id, end_id)
         return _single(tokens, scores)
 
     if jit_compile is None and _backend.name() != "torch":
@@ -208,4 +209,9 @@ def _checked_ids(encoder_tokens, vocabulary):
 
 
 def _single(tokens, scores):
-    return {"tokens": tokens, "scores": scores, "candidates": ops.expand_dims(tokens, 1), "candidate_scores": ops.expand_dims(scores, 1)}
+    return {
+        "tokens": tokens,
+        "scores": scores,
+        "candidates": ops.expand_dims(tokens, 1),
+        "candidate_scores": ops.expand_dims(scores, 1),
+    }

@@ -240,7 +240,7 @@ class _AttentionInspector(keras.layers.Layer):
         # Written out: Keras' torch backend would infer it by calling `call` on stand-in lengths (83)
         # longer than max_length.
         config = self.config
-        batch, source, target = inputs[ENCODER_INPUT].shape[0], inputs[ENCODER_INPUT].shape[1], inputs[DECODER_INPUT].shape[1]
+        (batch, source), target = inputs[ENCODER_INPUT].shape, inputs[DECODER_INPUT].shape[1]
         weights_dtype = self.transformer_layers.encoder.compute_dtype
         encoder_layers, decoder_layers, heads = config.num_encoder_layers, config.num_decoder_layers, config.num_heads
         return {
