@@ -11,24 +11,10 @@ lengths come.
 Both paddings leave the real rows' outputs as they are (tests compare token for token).
 """
 
-import math
-
 from keras import ops
 
 LENGTH_STEP = 8
 BATCH_STEP = 64
-
-
-def bucket_batch(batch):
-    """The padded batch size for `batch` rows (Python int)."""
-    if batch <= BATCH_STEP:
-        return 1 << max(0, math.ceil(math.log2(max(batch, 1))))
-    return -(-batch // BATCH_STEP) * BATCH_STEP
-
-
-def bucket_length(length, max_length):
-    """The padded source length for `length` positions (Python int), at most `max_length`."""
-    return min(max(LENGTH_STEP, -(-length // LENGTH_STEP) * LENGTH_STEP), max(max_length, length))
 
 
 def pad_to_bucket(encoder_tokens, max_length, pad_batch=True):
