@@ -68,6 +68,13 @@ def positive_number(name, value):
     return float(value)
 
 
+def non_negative_number(name, value):
+    """`value` as a finite float >= 0."""
+    if not _is_number(value) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
+    return float(value)
+
+
 def fraction(name, value, low_open=False, high_open=True):
     """`value` as a float in [0, 1), or (0, 1] with `low_open=True, high_open=False`."""
     ok = _is_number(value) and math.isfinite(value)

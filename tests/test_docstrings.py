@@ -27,6 +27,8 @@ MODULES = [
     "keras_transformer.data.batching",
     "keras_transformer.training.averaging",
     "keras_transformer.training.recipe",
+    "keras_transformer.training.progress",
+    "keras_transformer.zoo.sweep",
     "keras_transformer.training.callbacks",
     "keras_transformer.training.distributed",
     "keras_transformer._hashing",

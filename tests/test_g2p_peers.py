@@ -42,3 +42,85 @@ def test_peer_network_runs_offline_without_its_lexicon():
     assert nltk.download is download  # the refusal is undone
     assert peer.cmu == {}  # no lexicon: predict is the network alone
     assert peer.predict("cat") == ["K", "AE1", "T"]
+
+
+def test_is_folder_path_reads_model_as_the_zoo_does():
+    assert not g2p_peers.is_folder_path("g2p_en")
+    assert g2p_peers.is_folder_path("./g2p_en")
+    assert g2p_peers.is_folder_path("saved_models/g2p_en")
+    assert g2p_peers.is_folder_path("/abs/g2p_en")
+    assert g2p_peers.is_folder_path("~/g2p_en")
+
+
+def test_cli_command_runs_this_environment_predict():
+    command = g2p_peers.cli_command("g2p_en")
+    assert command[-2:] == ["predict", "g2p_en"]
+    assert command[0].startswith(str(pathlib.Path(sys.executable).parent))
+    # A folder path reaches the subprocess absolute, whatever its working directory.
+    assert pathlib.Path(g2p_peers.cli_command("./some/folder")[-1]).is_absolute()
+
+
+def test_parse_cli_output_keeps_input_order_and_checks_each_line():
+    words = ["cat", "a", "dog"]
+    assert g2p_peers.parse_cli_output("cat\tK AE1 T\na\tAH0\ndog\t\n", words) == ["K AE1 T", "AH0", ""]
+    with pytest.raises(ValueError, match="2 lines for 3 words"):
+        g2p_peers.parse_cli_output("cat\tK AE1 T\na\tAH0\n", words)
+    with pytest.raises(ValueError, match="line 2"):
+        g2p_peers.parse_cli_output("cat\tK AE1 T\ndog\tD AO1 G\na\tAH0\n", words)
+
+
+def test_run_cli_feeds_every_word_on_stdin():
+    script = "import sys\nfor line in sys.stdin: print(line.rstrip('\\n') + '\\t' + line.strip().upper())"
+    echo = [sys.executable, "-c", script]
+    assert g2p_peers.run_cli(echo, ["cat", "dog"]) == ["CAT", "DOG"]
+    with pytest.raises(RuntimeError, match="exited with 3"):
+        g2p_peers.run_cli([sys.executable, "-c", "raise SystemExit(3)"], ["cat"])
+
+
+def test_table_ratio_column_and_targets():
+    scores = {"wer": 0.3, "per": 0.1, "wer_no_stress": 0.2, "per_no_stress": 0.05}
+    rows = [("default", "ours", scores, 250.0, 1.4e6), ("peer", "g2p-en", scores, 100.0, 0.83e6)]
+    table = g2p_peers.table_lines(rows, peer_words_per_second=100.0)
+    assert "× g2p-en" in table[0]
+    assert table[2] == "| ours | 30.0% | 10.0% | 20.0% | 5.0% | 250 | 2.50× | 1.40M |"
+    assert table[3].endswith("| 100 | 1.00× | 0.83M |")
+    (line,) = g2p_peers.target_lines({"default": 250.0, "greedy": 400.0, "peer": 100.0}, 100.0, whole_split=True)
+    assert "default decoding ≥ 2×: met (2.50×)" in line
+    assert "greedy ≥ 5×: missed (4.00×)" in line
+    assert "CLI stdin ≥ 1×: not measured" in line
+    assert "whole test split" in line
+    (line,) = g2p_peers.target_lines({"cli": 50.0}, 100.0, whole_split=False)
+    assert "CLI stdin ≥ 1×: missed (0.50×)" in line and "indicative only" in line
+
+
+def test_card_section_is_appended_once_and_replaced_in_place():
+    card = "# m\n\n**Task.** x\n"
+    once = g2p_peers.with_card_section(card, "| old |")
+    assert once == "# m\n\n**Task.** x\n\n## Against g2p-en\n\n| old |\n"
+    assert g2p_peers.with_card_section(once, "| new |") == once.replace("old", "new")
+    # A later level-2 section stays where it was; a level-3 heading inside the old section goes with it.
+    middle = "# m\n\n## Against g2p-en\n\n| old |\n\n### detail\n\ntext\n\n## Later\n\nkept\n"
+    assert g2p_peers.with_card_section(middle, "| new |") == "# m\n\n## Against g2p-en\n\n| new |\n\n## Later\n\nkept\n"
+
+
+def test_write_card_rewrites_the_manifest_so_the_folder_still_verifies(tmp_path):
+    import shutil
+
+    from keras_transformer.zoo.manifest import read_manifest, verify_manifest
+
+    source = pathlib.Path(__file__).resolve().parents[1] / "saved_models" / "g2p_en"
+    if not (source / "card.md").is_file():
+        pytest.skip("no saved_models/g2p_en in this checkout")
+    folder = tmp_path / "g2p_en"
+    shutil.copytree(source, folder)
+    before = read_manifest(folder)
+    g2p_peers.write_card(folder, "| a table |")
+    g2p_peers.write_card(folder, "| another table |")
+    card = (folder / "card.md").read_text(encoding="utf-8")
+    assert card.count("## Against g2p-en") == 1 and "| another table |" in card and "| a table |" not in card
+    verify_manifest(folder)
+    after = read_manifest(folder)
+    assert after["card.md"] != before["card.md"]
+    assert {name: digest for name, digest in after.items() if name != "card.md"} == {
+        name: digest for name, digest in before.items() if name != "card.md"
+    }

@@ -7,7 +7,10 @@ from keras_transformer.evaluation.metrics import (
     edit_distance,
     exact_match,
     phoneme_error_rate,
+    phoneme_error_rate_no_stress,
+    strip_stress,
     word_error_rate,
+    word_error_rate_no_stress,
 )
 from keras_transformer.evaluation.run import Evaluation, evaluate
 
@@ -19,5 +22,8 @@ __all__ = [
     "evaluate",
     "exact_match",
     "phoneme_error_rate",
+    "phoneme_error_rate_no_stress",
+    "strip_stress",
     "word_error_rate",
+    "word_error_rate_no_stress",
 ]

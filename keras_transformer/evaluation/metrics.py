@@ -1,8 +1,16 @@
 """Scores for generated text against references that may allow several answers: edit distance, word
-(whole-answer) error rate, phoneme and character error rates, exact match. Plain Python, run on decoded
-strings after generation."""
+(whole-answer) error rate, phoneme and character error rates (ARPAbet ones also with stress ignored),
+exact match. Plain Python, run on decoded strings after generation."""
 
-METRICS = ("exact_match", "word_error_rate", "phoneme_error_rate", "character_error_rate")
+METRICS = (
+    "exact_match",
+    "word_error_rate",
+    "phoneme_error_rate",
+    "word_error_rate_no_stress",
+    "phoneme_error_rate_no_stress",
+    "character_error_rate",
+)
+STRESS_DIGITS = "012"
 
 
 def edit_distance(a, b):
@@ -90,6 +98,65 @@ def phoneme_error_rate(predictions, references):
     return _error_rate(predictions, references, str.split, "phoneme")
 
 
+def strip_stress(pronunciation):
+    """An ARPAbet pronunciation without its stress digits: a trailing 0, 1 or 2 comes off each phoneme.
+
+    Phonemes are split on whitespace and joined with one space. A phoneme that is a digit alone is
+    left as it is (it carries no stress mark).
+
+    Args:
+        pronunciation: a str of space-separated phonemes.
+
+    Returns:
+        A str.
+
+    Example:
+    >>> strip_stress("D IH1 K SH AH0 N EH2 R IY0")
+    'D IH K SH AH N EH R IY'
+    """
+    if not isinstance(pronunciation, str):
+        raise TypeError(f"`pronunciation` must be a str. Received: pronunciation={pronunciation!r}")
+    return " ".join(
+        phoneme[:-1] if len(phoneme) > 1 and phoneme[-1] in STRESS_DIGITS else phoneme
+        for phoneme in pronunciation.split()
+    )
+
+
+def word_error_rate_no_stress(predictions, references):
+    """`word_error_rate` with stress ignored: the digits come off the prediction and every reference
+    (`strip_stress`) before they are compared, so "AH0" and "AH1" count as the same phoneme.
+
+    Args:
+        predictions, references: as for `exact_match`; strings of space-separated ARPAbet phonemes.
+
+    Returns:
+        A float in [0, 1].
+
+    Example:
+    >>> word_error_rate_no_stress(["R EH0 D", "L IY1 D"], [["R EH1 D", "R IY1 D"], "L EH1 D"])
+    0.5
+    """
+    return word_error_rate(*_without_stress(predictions, references))
+
+
+def phoneme_error_rate_no_stress(predictions, references):
+    """`phoneme_error_rate` with stress ignored: the digits come off the prediction and every
+    reference (`strip_stress`) before the edit distances are counted.
+
+    Args:
+        predictions, references: as for `exact_match`; strings of space-separated ARPAbet phonemes.
+
+    Returns:
+        A float >= 0.
+
+    Example:
+    >>> predictions, references = ["HH AH1 L OW0", "K AE0 T"], ["HH EH0 L OW1", "K AE1 T S"]
+    >>> phoneme_error_rate(predictions, references), phoneme_error_rate_no_stress(predictions, references)
+    (0.5, 0.25)
+    """
+    return phoneme_error_rate(*_without_stress(predictions, references))
+
+
 def character_error_rate(predictions, references):
     """Total character edit distance to the closest reference, divided by the total length of those references.
 
@@ -121,6 +188,15 @@ def _error_rate(predictions, references, units, name):
     if total_length == 0:
         raise ValueError(f"The closest references hold no {name}s, so the {name} error rate is undefined.")
     return total_distance / total_length
+
+
+def _without_stress(predictions, references):
+    """`(predictions, references)` checked, with `strip_stress` applied to every string."""
+    pairs = _pairs(predictions, references)
+    return (
+        [strip_stress(prediction) for prediction, _ in pairs],
+        [[strip_stress(reference) for reference in alternatives] for _, alternatives in pairs],
+    )
 
 
 def _pairs(predictions, references):

@@ -11,7 +11,7 @@ from keras_transformer.training.distributed import (
 )
 from keras_transformer.training.losses import MaskedSparseCrossEntropy
 from keras_transformer.training.metrics import MaskedAccuracy
-from keras_transformer.training.progress import Throughput, TimeBudget
+from keras_transformer.training.progress import Throughput, TimeBudget, read_epoch_seconds, record_epoch_seconds
 from keras_transformer.training.schedules import TransformerSchedule, paper_optimizer
 from keras_transformer.training.teacher_forcing import teacher_forcing
 
@@ -26,6 +26,8 @@ __all__ = [
     "is_chief",
     "paper_optimizer",
     "prepare_distributed_fit",
+    "read_epoch_seconds",
+    "record_epoch_seconds",
     "teacher_forcing",
     "tf_config",
 ]

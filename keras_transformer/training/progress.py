@@ -1,6 +1,10 @@
 """Callbacks that watch the clock: `TimeBudget` stops `fit` after a set time, `Throughput` reports
-seconds per epoch and target tokens per second."""
+seconds per epoch and target tokens per second (and can keep them in a JSON file across resumed runs:
+`read_epoch_seconds`, `record_epoch_seconds`)."""
 
+import json
+import os
+import pathlib
 import time
 
 import keras
@@ -46,17 +50,22 @@ class Throughput(keras.callbacks.Callback):
         steps_per_epoch: training steps an epoch.
         tokens_per_epoch: real (unpadded) target tokens an epoch.
         every: print progress every this many steps; 0 for epoch lines only.
+        seconds_path: a JSON file `{"<epoch from 1>": seconds}`; when given, each epoch's seconds are
+            merged into it (`record_epoch_seconds`), so a resumed run keeps the earlier epochs'.
 
     Attributes:
         epochs: one dict an epoch: `epoch` (from 1), `seconds` (training and validation), `steps`,
             `target_tokens_per_second`.
     """
 
-    def __init__(self, steps_per_epoch, tokens_per_epoch, every=100):
+    def __init__(self, steps_per_epoch, tokens_per_epoch, every=100, seconds_path=None):
         super().__init__()
         self.steps_per_epoch = _validation.positive_int("steps_per_epoch", steps_per_epoch)
         self.tokens_per_epoch = _validation.non_negative_int("tokens_per_epoch", tokens_per_epoch)
         self.every = _validation.non_negative_int("every", every)
+        if seconds_path is not None and not isinstance(seconds_path, (str, os.PathLike)):
+            raise ValueError(f"`seconds_path` must be None or a path. Received: seconds_path={seconds_path!r}")
+        self.seconds_path = seconds_path
         self.epochs = []
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -86,8 +95,58 @@ class Throughput(keras.callbacks.Callback):
             "target_tokens_per_second": round(self.tokens_per_epoch * fraction / seconds, 1),
         }
         self.epochs.append(record)
+        if self.seconds_path is not None:
+            record_epoch_seconds(self.seconds_path, record["epoch"], record["seconds"])
         print(
             f"epoch {epoch + 1}: {seconds:.1f} s ({self.steps} steps), "
             f"{record['target_tokens_per_second']:.0f} target tokens/s incl. validation",
             flush=True,
         )
+
+
+def read_epoch_seconds(path):
+    """The epoch times a `Throughput(seconds_path=path)` recorded: `{epoch (from 1): seconds}`, sorted
+    by epoch; `{}` when the file does not exist.
+
+    Raises:
+        ValueError: the file is not such a record (naming the file and what it holds).
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        return {}
+    text = path.read_text(encoding="utf-8")
+    try:
+        values = json.loads(text)
+        if not isinstance(values, dict):
+            raise ValueError("not a JSON object")
+        seconds = {int(epoch): float(value) for epoch, value in values.items()}
+        if any(epoch < 1 for epoch in seconds) or any(value < 0 for value in seconds.values()):
+            raise ValueError("epochs count from 1 and seconds are >= 0")
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            f'{path} must hold {{"<epoch from 1>": seconds}}, e.g. {{"1": 922.7}} ({error}). Received: {text[:200]!r}'
+        ) from None
+    return dict(sorted(seconds.items()))
+
+
+def record_epoch_seconds(path, epoch, seconds):
+    """Merge `{epoch: seconds}` (seconds rounded to 0.1) into the JSON file `path` (created if missing;
+    the other epochs are kept, a repeated epoch takes the new value). The file is replaced atomically.
+    Returns the merged `{epoch: seconds}`.
+
+    Example:
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "epoch_seconds.json")
+    >>> _ = record_epoch_seconds(path, 1, 922.7)
+    >>> record_epoch_seconds(path, 2, 901.04)
+    {1: 922.7, 2: 901.0}
+    """
+    epoch = _validation.positive_int("epoch", epoch)
+    seconds = _validation.non_negative_number("seconds", seconds)
+    path = pathlib.Path(path)
+    merged = {**read_epoch_seconds(path), epoch: round(seconds, 1)}
+    merged = dict(sorted(merged.items()))
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps({str(k): v for k, v in merged.items()}, indent=1) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+    return merged

@@ -29,9 +29,12 @@ from keras_transformer.training.averaging import average_checkpoints
 from keras_transformer.training.callbacks import ResumableCheckpoint
 from keras_transformer.training.losses import MaskedSparseCrossEntropy
 from keras_transformer.training.metrics import MaskedAccuracy
-from keras_transformer.training.progress import Throughput, TimeBudget
+from keras_transformer.training.progress import Throughput, TimeBudget, read_epoch_seconds
 from keras_transformer.training.schedules import paper_optimizer
 from keras_transformer.zoo.folder import read_history
+
+# Where `train` keeps each epoch's wall seconds, `{"<epoch from 1>": seconds}`, merged across resumed calls.
+EPOCH_SECONDS_FILE = "epoch_seconds.json"
 
 # The recipe's model sizes (encoder and decoder layers each).
 SIZES = {
@@ -217,6 +220,8 @@ class TrainResult:
         buckets: the `LengthBuckets` of the batches.
         longest_target: the longest training target, in tokens (without the end id).
         parameters: the model's parameter count.
+        epoch_seconds: `{epoch (from 1): wall seconds}` of the epochs whose time was recorded
+            (`epoch_seconds.json`: earlier, resumed calls' epochs included).
     """
 
     pipeline: TextPipeline
@@ -236,6 +241,7 @@ class TrainResult:
     buckets: LengthBuckets
     longest_target: int
     parameters: int
+    epoch_seconds: dict = dataclasses.field(default_factory=dict)
 
     @property
     def model(self):
@@ -267,7 +273,43 @@ class TrainResult:
             "steps_per_pass": self.steps_per_pass,
             "epochs": self.throughput,
             "parameters": self.parameters,
+            "epoch_history": epoch_history(self.history, self.epoch_seconds),
         }
+
+
+def epoch_history(history, epoch_seconds):
+    """One row an epoch of a `fit` history, for tables: `{"epoch" (from 1), "loss", "val_loss",
+    "val_accuracy", "seconds"}`; a value the history or `epoch_seconds` lacks is None.
+
+    Args:
+        history: `{metric: [value an epoch]}` (`read_history`, `TrainResult.history`).
+        epoch_seconds: `{epoch (from 1): seconds}` (`read_epoch_seconds`).
+
+    Returns:
+        A list of dicts, one an epoch of `history`.
+
+    Example:
+    >>> history = {"loss": [2.5, 1.5], "val_loss": [1.5, 1.25], "val_masked_accuracy": [0.75, 0.8]}
+    >>> epoch_history(history, {2: 901.2})[1]
+    {'epoch': 2, 'loss': 1.5, 'val_loss': 1.25, 'val_accuracy': 0.8, 'seconds': 901.2}
+    >>> epoch_history(history, {})[0]["seconds"] is None
+    True
+    """
+    columns = {"loss": "loss", "val_loss": "val_loss", "val_accuracy": "val_masked_accuracy"}
+    epochs = max((len(values) for values in history.values()), default=0)
+
+    def value(name, index):
+        values = history.get(name, [])
+        return round(float(values[index]), 4) if index < len(values) else None
+
+    return [
+        {
+            "epoch": index + 1,
+            **{column: value(name, index) for column, name in columns.items()},
+            "seconds": epoch_seconds.get(index + 1),
+        }
+        for index in range(epochs)
+    ]
 
 
 def train(options, source_tokenizer, target_tokenizer, train_pairs, validation_pairs, name, output_dir, bounds=None):
@@ -284,9 +326,11 @@ def train(options, source_tokenizer, target_tokenizer, train_pairs, validation_p
 
     Writes in `output_dir`: `config.json`, the vocabularies, `checkpoints/best.weights.h5` (weights
     and optimizer state of the best epoch), `history.csv`, `logs/` (TensorBoard, when installed) and
-    `model.weights.h5` (the kept weights, without optimizer state). With `options.checkpoint_dir`,
-    every epoch is saved there and rerunning the same call resumes after the last saved epoch (the
-    history and the best checkpoint carry on from the earlier calls).
+    `model.weights.h5` (the kept weights, without optimizer state) and `epoch_seconds.json` (each
+    epoch's wall seconds, merged into what the file held). With `options.checkpoint_dir`, every epoch
+    is saved there and rerunning the same call resumes after the last saved epoch (the history, the
+    epoch times and the best checkpoint carry on from the earlier calls); a rerun whose `epochs` are
+    all done trains nothing and returns the kept weights again.
 
     Returns:
         A `TrainResult`.
@@ -399,6 +443,7 @@ def train(options, source_tokenizer, target_tokenizer, train_pairs, validation_p
         buckets=buckets,
         longest_target=int(tf.reduce_max(train_target.row_lengths())),
         parameters=model.count_params(),
+        epoch_seconds=read_epoch_seconds(output_dir / EPOCH_SECONDS_FILE),
     )
 
 
@@ -413,7 +458,11 @@ def _callbacks(options, output_dir, steps_per_epoch, tokens_per_epoch):
         (read_history(output_dir) or {}).get("val_loss", []) if options.checkpoint_dir and best_path.is_file() else []
     )
     budget = TimeBudget(options.time_budget_minutes)
-    throughput = Throughput(steps_per_epoch, tokens_per_epoch, every=options.log_every)
+    seconds_path = output_dir / EPOCH_SECONDS_FILE
+    if not options.checkpoint_dir:
+        # A run that does not resume starts its history afresh (CSVLogger overwrites), so do its times.
+        seconds_path.unlink(missing_ok=True)
+    throughput = Throughput(steps_per_epoch, tokens_per_epoch, every=options.log_every, seconds_path=seconds_path)
     callbacks = [
         throughput,
         budget,

@@ -1,5 +1,6 @@
 """The model card of a zoo task's run, written from the figures the run measured (its `metrics.json`):
-examples, data, model, training, validation and test metrics, limitations."""
+examples, data, model, training (with the per-epoch history), the decoding chosen on validation,
+validation and test metrics, limitations."""
 
 import json
 
@@ -52,6 +53,7 @@ def model_card(task, figures):
         *_stages_lines(figures),
         _training_text(figures),
         "",
+        *_epoch_lines(figures),
         "## Metrics",
         "",
         *_metrics_lines(task, figures),
@@ -76,10 +78,107 @@ def _model_text(task, figures):
         f"max_length {config['max_length']}: {figures['parameters']:,} parameters. "
         f"Source: {_symbols(task.source_split, task.source_lowercase)} ({config['source_vocab_size']} ids, 4 of them "
         f"reserved); target: {_symbols(task.target_split, False)} ({config['target_vocab_size']} ids). "
-        f"Decoding: {decoding['strategy']}"
-        + (f" (beam {decoding['beam_size']})" if decoding["strategy"] == "beam" else "")
+        f"Decoding: {_decoding_name(decoding, decoding['strategy'])}"
+        + (", chosen on validation (see Metrics)" if figures.get("decoding_sweep") else "")
         + f", at most {decoding['max_output_length']} output tokens (end included)."
     )
+
+
+def _decoding_name(decoding, strategy):
+    """"greedy", or "beam (beam 4, length penalty 0.6)" with `decoding`'s beam fields."""
+    if strategy != "beam":
+        return strategy
+    penalty = decoding.get("length_penalty")
+    return f"beam (beam {decoding['beam_size']}" + ("" if penalty is None else f", length penalty {penalty}") + ")"
+
+
+def _metric_name(name):
+    """`word_error_rate_no_stress` -> "word error rate, stress ignored"."""
+    if name.endswith("_no_stress"):
+        return name[: -len("_no_stress")].replace("_", " ") + ", stress ignored"
+    return name.replace("_", " ")
+
+
+def _epoch_lines(figures):
+    """The per-epoch table (training and validation loss, validation token accuracy, seconds) and the
+    training time, from `figures["epoch_history"]`; nothing for figures without it."""
+    rows = figures.get("epoch_history")
+    if not rows:
+        return []
+
+    def number(value, text):
+        return "—" if value is None else text.format(value)
+
+    timed = [row["seconds"] for row in rows if row["seconds"] is not None]
+    hours = sum(timed) / 3600
+    if not timed:
+        total = "Training time: no epoch's wall time was recorded."
+    elif len(timed) == len(rows):
+        total = (
+            f"Training time: {hours:.2f} hours over the {len(rows)} epochs (each epoch's wall time, training and "
+            "validation)."
+        )
+    else:
+        missing = [row["epoch"] for row in rows if row["seconds"] is None]
+        total = (
+            f"Training time: {hours:.2f} hours, the total of the {len(timed)} of {len(rows)} epochs with a recorded "
+            f"wall time (training and validation); {_epoch_ranges(missing)} no time was recorded (—), so the "
+            "whole run took longer."
+        )
+    return [
+        "Per epoch (training loss with label smoothing and dropout; validation loss and token accuracy on the "
+        "monitored validation examples):",
+        "",
+        "| epoch | training loss | validation loss | validation token accuracy | seconds |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {row['epoch']} | {number(row['loss'], '{:.4f}')} | {number(row['val_loss'], '{:.4f}')} | "
+            f"{number(row['val_accuracy'], '{:.2%}')} | {number(row['seconds'], '{:.0f}')} |"
+            for row in rows
+        ],
+        "",
+        total,
+        "",
+    ]
+
+
+def _epoch_ranges(epochs):
+    """[1, 2, 3, 7] -> "for epochs 1-3 and 7"; [4] -> "for epoch 4"."""
+    runs = []
+    for epoch in epochs:
+        if runs and epoch == runs[-1][1] + 1:
+            runs[-1][1] = epoch
+        else:
+            runs.append([epoch, epoch])
+    parts = [f"{first}" if first == last else f"{first}-{last}" for first, last in runs]
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"for epoch{'s' if len(epochs) > 1 else ''} {text}"
+
+
+def _sweep_lines(figures):
+    """The decoding sweep on validation as a table, the chosen setting marked."""
+    sweep = figures.get("decoding_sweep")
+    if not sweep:
+        return []
+    rows = []
+    for index, result in enumerate(sweep["results"]):
+        beam = result["strategy"] == "beam"
+        rows.append(
+            f"| {result['strategy']} | {result['beam_size'] if beam else '—'} | "
+            f"{result['length_penalty'] if beam else '—'} | {100 * result['exact_match']:.2f}% | "
+            f"{result['seconds']:.0f} s | {'used' if index == sweep['chosen'] else ''} |"
+        )
+    return [
+        f"Decoding chosen on validation: the first {sweep['examples']:,} validation examples were decoded with each "
+        "setting below. The one used has the best exact match, or is the cheapest setting within "
+        f"{100 * sweep['margin']:.1f} points of it (greedy before beam search, a smaller beam before a larger one, "
+        "length penalty 0 first). The test split played no part in the choice.",
+        "",
+        "| decoding | beam size | length penalty | exact match | seconds | |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
 
 
 def _stages_lines(figures):
@@ -138,7 +237,7 @@ def _table_line(name, table):
 def _metrics_lines(task, figures):
     validation, decoding = figures["validation"], figures["decoding"]
     extra = "".join(
-        f", {name.replace('_', ' ')} {validation[name]:.4f}" for name in task.metrics if name != "exact_match"
+        f", {_metric_name(name)} {validation[name]:.4f}" for name in task.metrics if name != "exact_match"
     )
     lines = [
         f"Validation split ({validation['examples']:,} examples, greedy): exact match {validation['exact_match']:.4f} "
@@ -147,14 +246,7 @@ def _metrics_lines(task, figures):
     ]
     for field, table in validation.get("breakdown", {}).items():
         lines += [_table_line(field, table), ""]
-    beam = figures.get("beam_comparison")
-    if beam:
-        lines += [
-            f"Greedy against beam search ({decoding['beam_size']}) on the first {beam['examples']:,} validation "
-            f"examples: exact match {beam['greedy_exact_match']:.4f} against {beam['beam_exact_match']:.4f}"
-            + (" (beam search is used)." if decoding["strategy"] == "beam" else " (greedy is used)."),
-            "",
-        ]
+    lines += _sweep_lines(figures)
     reports = figures["test"]
     command = (
         f"keras-transformer evaluate {task.name}" if task.info().dataset else "keras_transformer.evaluation.evaluate"
@@ -177,17 +269,22 @@ def _metrics_lines(task, figures):
         lines += [
             f"Test split, measured after packaging with `{command}` for each decoding strategy:",
             "",
-            "| decoding | " + " | ".join(name.replace("_", " ") for name in names) + " | examples | evaluation time |",
+            "| decoding | " + " | ".join(map(_metric_name, names)) + " | examples | evaluation time |",
             "|---|" + "---|" * (len(names) + 2),
             *[
-                f"| {r['strategy']} | "
+                f"| {_decoding_name(decoding, r['strategy'])}"
+                + (" (default) | " if r["strategy"] == decoding["strategy"] else " | ")
                 + " | ".join(f"{100 * r['measured'][n]:.2f}%" for n in names)
                 + f" | {r['examples']:,} | {r['seconds']:.0f} s |"
                 for r in reports
             ],
             "",
         ]
-    lines += ["The test split was not looked at before: the checkpoint was chosen by validation loss.", ""]
+    lines += [
+        "The test split was not looked at before: the checkpoint was chosen by validation loss"
+        + (", the decoding by validation exact match." if figures.get("decoding_sweep") else "."),
+        "",
+    ]
     test = figures.get("test_readings")
     if test:
         lines += [

@@ -11,7 +11,10 @@ from keras_transformer.evaluation import (
     edit_distance,
     exact_match,
     phoneme_error_rate,
+    phoneme_error_rate_no_stress,
+    strip_stress,
     word_error_rate,
+    word_error_rate_no_stress,
 )
 
 
@@ -121,8 +124,52 @@ def test_rates_are_consistent_with_edit_distance_on_random_data():
     assert word_error_rate(predictions, references) == pytest.approx(1 - right / 50)
 
 
+def test_strip_stress_takes_the_digit_off_each_phoneme():
+    assert strip_stress("T R AE0 N S F AO1 R M ER0") == "T R AE N S F AO R M ER"
+    assert strip_stress("  EH2   K  ") == "EH K"  # whitespace is split and joined with one space
+    assert strip_stress("AH3 0 AH") == "AH3 0 AH"  # no stress digit, or a digit alone: left as is
+    assert strip_stress("") == ""
+    with pytest.raises(TypeError, match=r"Received: pronunciation=\['AH0'\]"):
+        strip_stress(["AH0"])
+
+
+def test_word_error_rate_no_stress_hand_value():
+    predictions = ["R EH0 D", "L IY1 D", "K AE1 T", "D AO1 G"]
+    references = [
+        ["R IY1 D", "R EH1 D"],  # right without stress (second reference), wrong with it
+        "L EH1 D",  # wrong either way: IY is not EH
+        "K AE1 T",  # right either way
+        ("D AO2 G",),  # right without stress only
+    ]
+    assert word_error_rate(predictions, references) == 0.75
+    assert word_error_rate_no_stress(predictions, references) == 0.25
+
+
+def test_phoneme_error_rate_no_stress_hand_value():
+    predictions = ["HH AH1 L OW0", "T AH0 M EY2 T OW1", "K AE1 T S"]
+    references = [
+        "HH EH0 L OW1",  # with stress 2 substitutions / 4; without 1 (AH for EH) / 4
+        ["T AH0 M AA1 T OW2", "T AH0 M EY1 T OW2"],  # with stress 2 / 6; without the second matches: 0 / 6
+        ["K AE0", "K AE1 T"],  # with stress the second, 1 / 3; without: 1 / 3 (the second, the first is 2 away)
+    ]
+    assert phoneme_error_rate(predictions, references) == pytest.approx(5 / 13)
+    assert phoneme_error_rate_no_stress(predictions, references) == pytest.approx(2 / 13)
+    # The closest reference is chosen after the digits come off: without stress "K AE" is 0 edits away.
+    assert phoneme_error_rate_no_stress(["K AE1"], [["K AE1 T", "K AE0"]]) == 0.0
+    assert phoneme_error_rate(["K AE1"], [["K AE1 T", "K AE0"]]) == pytest.approx(1 / 3)
+
+
 @pytest.mark.parametrize(
-    "function", [exact_match, word_error_rate, phoneme_error_rate, character_error_rate], ids=lambda f: f.__name__
+    "function",
+    [
+        exact_match,
+        word_error_rate,
+        phoneme_error_rate,
+        character_error_rate,
+        word_error_rate_no_stress,
+        phoneme_error_rate_no_stress,
+    ],
+    ids=lambda f: f.__name__,
 )
 def test_argument_errors(function):
     with pytest.raises(ValueError, match=r"len\(predictions\)=2, len\(references\)=1"):

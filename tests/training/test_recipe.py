@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from keras_transformer.text import Tokenizer
-from keras_transformer.training.recipe import SIZES, TrainingOptions, train
+from keras_transformer.training.progress import read_epoch_seconds
+from keras_transformer.training.recipe import SIZES, TrainingOptions, epoch_history, train
 
 TINY = {"size": "tiny", "max_length": 12, "batch_tokens": 128, "warmup_steps": 10, "jit_compile": False, "log_every": 0}
 
@@ -56,6 +57,18 @@ def test_bad_options_are_refused(changes, message):
         TrainingOptions(**changes)
 
 
+def test_epoch_history_rows_join_the_history_and_the_recorded_seconds():
+    history = {"loss": [2.5, 1.5, 1.25], "masked_accuracy": [0.4, 0.7, 0.8], "val_loss": [1.5, 1.25, 1.125],
+               "val_masked_accuracy": [0.75, 0.8, 0.85]}  # fmt: skip
+    rows = epoch_history(history, {2: 901.2, 3: 880.0, 9: 1.0})  # epoch 1 unrecorded; 9 is not in the history
+    assert rows == [
+        {"epoch": 1, "loss": 2.5, "val_loss": 1.5, "val_accuracy": 0.75, "seconds": None},
+        {"epoch": 2, "loss": 1.5, "val_loss": 1.25, "val_accuracy": 0.8, "seconds": 901.2},
+        {"epoch": 3, "loss": 1.25, "val_loss": 1.125, "val_accuracy": 0.85, "seconds": 880.0},
+    ]
+    assert epoch_history({"loss": [1.0]}, {})[0]["val_loss"] is None and epoch_history({}, {1: 3.0}) == []
+
+
 def test_unknown_option_defaults_are_refused():
     with pytest.raises(ValueError, match="Unknown training options"):
         TrainingOptions.add_arguments(argparse.ArgumentParser(), sise="tiny")
@@ -82,13 +95,31 @@ def test_train_keeps_the_best_weights_and_resumes_from_its_checkpoints(data, tmp
     ):
         assert (tmp_path / "run" / name).is_file(), name
 
-    # Rerunning with more epochs continues after epoch 2: history and optimizer steps carry on.
+    # Each epoch's wall seconds are kept beside the history.
+    seconds_path = tmp_path / "run" / "epoch_seconds.json"
+    assert list(result.epoch_seconds) == [1, 2] and result.epoch_seconds == read_epoch_seconds(seconds_path)
+    assert [row["seconds"] for row in result.summary()["epoch_history"]] == [r["seconds"] for r in result.throughput]
+
+    # Rerunning with more epochs continues after epoch 2: history, optimizer steps and epoch times carry on
+    # (here epoch 1's time was replaced by hand, as when seeding the file from an older run's logs).
+    seconds_path.write_text('{"1": 922.7, "2": %s}' % result.epoch_seconds[2])
     more = train(options.replace(epochs=3), tokenizer, tokenizer, train_pairs, validation_pairs, name="reverser",
                  output_dir=tmp_path / "run")  # fmt: skip
     assert more.initial_epoch == 2 and more.epochs_run == 3 and len(more.throughput) == 1
     assert more.optimizer_steps == 3 * result.steps_per_epoch
     with open(tmp_path / "run" / "history.csv", newline="") as handle:
         assert [row["epoch"] for row in csv.DictReader(handle)] == ["0", "1", "2"]
+    assert more.epoch_seconds == {1: 922.7, 2: result.epoch_seconds[2], 3: more.throughput[0]["seconds"]}
+    rows = more.summary()["epoch_history"]
+    assert [row["epoch"] for row in rows] == [1, 2, 3] and rows[0]["seconds"] == 922.7
+    assert [row["val_loss"] for row in rows] == [round(v, 4) for v in more.history["val_loss"]]
+
+    # All epochs done: a rerun trains nothing and hands back the kept weights, history and times (packaging).
+    again = train(options.replace(epochs=3), tokenizer, tokenizer, train_pairs, validation_pairs, name="reverser",
+                  output_dir=tmp_path / "run")  # fmt: skip
+    assert again.throughput == [] and again.initial_epoch == 3 and again.epochs_run == 3
+    assert again.epoch_seconds == more.epoch_seconds and again.optimizer_steps == more.optimizer_steps
+    assert again.validation_loss == pytest.approx(more.validation_loss, rel=1e-5)
 
 
 @pytest.mark.tensorflow_only  # train() hands back a TextPipeline

@@ -8,7 +8,8 @@ import pytest
 from keras_transformer import cli, zoo
 from keras_transformer.zoo import tasks
 
-TINY = ["--size", "tiny", "--no-jit-compile", "--log-every", "0", "--compare-beam-examples", "16"]
+TINY = ["--size", "tiny", "--no-jit-compile", "--log-every", "0", "--compare-beam-examples", "16", "--beam-sizes", "2",
+        "--length-penalties", "0", "0.6"]  # fmt: skip
 
 
 def test_the_zoo_tasks_are_registered():
@@ -75,6 +76,21 @@ def test_train_reverse_from_the_command_line_packages_a_loadable_zoo_folder(tmp_
     assert report["examples"] == 1000 and pipeline.info.card_metrics == report["measured"]
     assert json.dumps(report["measured"], indent=2).splitlines()[1].strip() in pipeline.card
     assert figures["command"] in pipeline.card and "keras-transformer train reverse --examples 400" in pipeline.card
+    # The decoding was chosen on validation among greedy and beam 2 with two length penalties, cheapest first.
+    sweep = figures["decoding_sweep"]
+    assert [(r["strategy"], r.get("beam_size"), r.get("length_penalty")) for r in sweep["results"]] == [
+        ("greedy", None, None), ("beam", 2, 0.0), ("beam", 2, 0.6),
+    ]  # fmt: skip
+    assert sweep["examples"] == 16 and all(r["seconds"] >= 0 for r in sweep["results"])
+    assert figures["decoding"]["strategy"] == sweep["results"][sweep["chosen"]]["strategy"]
+    assert "Decoding chosen on validation: the first 16 validation examples" in pipeline.card
+    # The per-epoch history and the epoch's recorded time.
+    (row,) = figures["epoch_history"]
+    assert row["epoch"] == 1 and row["seconds"] > 0
+    assert row["val_loss"] == pytest.approx(figures["validation_losses"][0], abs=1e-4)
+    assert figures["training_hours"] == round(row["seconds"] / 3600, 2)
+    assert "| epoch | training loss | validation loss | validation token accuracy | seconds |" in pipeline.card
+    assert "hours over the 1 epochs" in pipeline.card
     # The packaging step writes the TFLite generator, checksummed, and checks it against Keras.
     assert "generator.tflite" in zoo.read_manifest(tmp_path / "run" / "reverse")
     assert figures["litert_parity"]["equal"] == figures["litert_parity"]["examples"] == 1000
@@ -131,34 +147,99 @@ def test_a_dataset_task_end_to_end_in_two_stages(tmp_path, monkeypatch):
     assert len(pipeline.predict(["twenty-one"])) == 1
 
 
-def test_g2p_card_tables_both_strategies_and_weighs_them_against_the_targets():
-    from keras_transformer.zoo.card import model_card
-
+def g2p_figures(**changes):
+    """The figures of a g2p_en run as `Task.run` writes them, with `changes`."""
     report = {"model": "g2p_en", "split": "test", "examples": 6217, "card": {}}
     figures = {
         "shown": [("transformer", "T R AE0 N S F AO1 R M ER0", "T R AE0 N S F AO1 R M ER0")],
         "split_sizes": {"train": 121818, "validation": 6232, "test": 6217},
         "config": {"normalize_first": False, "num_encoder_layers": 3, "num_decoder_layers": 3, "d_model": 256,
                    "num_heads": 4, "d_ff": 1024, "dropout": 0.2, "max_length": 64, "source_vocab_size": 33,
-                   "target_vocab_size": 73},  # fmt: skip
-        "decoding": {"strategy": "beam", "beam_size": 4, "max_output_length": 32},
+                   "target_vocab_size": 73},
+        "decoding": {"strategy": "beam", "beam_size": 4, "length_penalty": 0.6, "max_output_length": 32},
         "parameters": 5556736, "previous_stages": [], "command": "keras-transformer train g2p_en --size small",
         "options": {"seed": 0, "warmup_steps": 1000, "learning_rate_scale": 1.0, "label_smoothing": 0.1,
-                    "batch_tokens": 4096, "jit_compile": True},
-        "optimizer_steps": 10000, "steps_per_pass": 250, "initial_epoch": 12, "averaged_epochs": [], "best_epoch": 39,
-        "epochs_run": 40, "stopped_by_time_budget": False, "training_examples_a_pass": 121818,
+                    "batch_tokens": 4096, "jit_compile": True, "average_last": 5},
+        "optimizer_steps": 10000, "steps_per_pass": 250, "initial_epoch": 12, "averaged_epochs": [], "best_epoch": 3,
+        "epochs_run": 3, "stopped_by_time_budget": False, "training_examples_a_pass": 121818,
         "training_examples": 121818, "monitored_validation_examples": 6232, "steps_per_epoch": 250,
         "train_seconds": 3600.0, "total_seconds_before_packaging": 3700.0, "device": "2 CPU cores",
-        "validation": {"examples": 6232, "exact_match": 0.8, "wrong": 1246, "word_error_rate": 0.2, "phoneme_error_rate": 0.05},
-        "beam_comparison": {"examples": 2000, "greedy_exact_match": 0.79, "beam_exact_match": 0.8},
-        "validation_losses": [1.0, 0.9],
+        "validation": {"examples": 6232, "exact_match": 0.8, "wrong": 1246, "word_error_rate": 0.2,
+                       "phoneme_error_rate": 0.05, "word_error_rate_no_stress": 0.15,
+                       "phoneme_error_rate_no_stress": 0.04},
+        "decoding_sweep": {"examples": 2000, "margin": 0.002, "chosen": 2, "results": [
+            {"strategy": "greedy", "exact_match": 0.79, "seconds": 12.0},
+            {"strategy": "beam", "beam_size": 4, "length_penalty": 0.0, "exact_match": 0.7915, "seconds": 40.0},
+            {"strategy": "beam", "beam_size": 4, "length_penalty": 0.6, "exact_match": 0.8, "seconds": 41.0},
+        ]},
+        "epoch_history": [
+            {"epoch": 1, "loss": 2.558, "val_loss": 1.5029, "val_accuracy": 0.7633, "seconds": None},
+            {"epoch": 2, "loss": 1.4694, "val_loss": 1.2542, "val_accuracy": 0.8302, "seconds": 1800.0},
+            {"epoch": 3, "loss": 1.3109, "val_loss": 1.197, "val_accuracy": 0.8513, "seconds": 1800.0},
+        ],
+        "validation_losses": [1.5029, 1.2542, 1.197],
         "test": [
-            {**report, "strategy": "greedy", "measured": {"word_error_rate": 0.21, "phoneme_error_rate": 0.051}, "seconds": 30},
-            {**report, "strategy": "beam", "measured": {"word_error_rate": 0.19, "phoneme_error_rate": 0.049}, "seconds": 90},
+            {**report, "strategy": "greedy", "measured": {"word_error_rate": 0.21, "phoneme_error_rate": 0.051,
+             "word_error_rate_no_stress": 0.16, "phoneme_error_rate_no_stress": 0.041}, "seconds": 30},
+            {**report, "strategy": "beam", "measured": {"word_error_rate": 0.19, "phoneme_error_rate": 0.049,
+             "word_error_rate_no_stress": 0.15, "phoneme_error_rate_no_stress": 0.04}, "seconds": 90},
         ],
     }  # fmt: skip
+    return {**figures, **changes}
+
+
+def test_g2p_card_tables_both_strategies_and_weighs_them_against_the_targets():
+    from keras_transformer.zoo.card import model_card
+
+    card = model_card(tasks.get_task("g2p_en"), g2p_figures())
+    assert "| greedy | 21.00% | 5.10% | 16.00% | 4.10% | 6,217 | 30 s |" in card
+    default_row = "| beam (beam 4, length penalty 0.6) (default) | 19.00% | 4.90% | 15.00% | 4.00% | 6,217 | 90 s |"
+    assert default_row in card
+    assert "| decoding | word error rate | phoneme error rate | word error rate, stress ignored |" in card
+    assert "keras-transformer evaluate g2p_en" in card
+    assert "Decoding: beam (beam 4, length penalty 0.6), chosen on validation (see Metrics), at most 32" in card
+    assert "resumed after epoch 12" in card and "40.00 passes" in card
+    assert "train 121,818 (word, pronunciation) pairs" in card
+    # The decoding sweep on validation, the used setting marked.
+    assert "Decoding chosen on validation: the first 2,000 validation examples" in card
+    assert "| greedy | — | — | 79.00% | 12 s |  |" in card and "| beam | 4 | 0.6 | 80.00% | 41 s | used |" in card
+    # The per-epoch history; an epoch without a recorded time shows a dash and the total says so.
+    assert "| 1 | 2.5580 | 1.5029 | 76.33% | — |" in card and "| 3 | 1.3109 | 1.1970 | 85.13% | 1800 |" in card
+    assert "Training time: 1.00 hours, the total of the 2 of 3 epochs with a recorded wall time" in card
+    assert "for epoch 1 no time was recorded" in card
+    # The targets with the default decoding (beam): all met; the published anchors stay.
+    assert "| WER with stress | at most 27% | 19.00% | met |" in card
+    assert "| WER with stress ignored | at most 20% | 15.00% | met |" in card and "It meets all three targets." in card
+    assert "Phonetisaurus-style 8-gram" in card and "24.8% WER and 2.95% PER" in card and "PRONALSYL" in card
+    assert "Yolchuyeva" in card
+
+
+def test_g2p_card_says_which_targets_are_missed_and_what_would_close_the_gap():
+    from keras_transformer.zoo.card import model_card
+
+    figures = g2p_figures()
+    figures["test"][1]["measured"] = {"word_error_rate": 0.30, "phoneme_error_rate": 0.049,
+                                      "word_error_rate_no_stress": 0.21, "phoneme_error_rate_no_stress": 0.04}  # fmt: skip
     card = model_card(tasks.get_task("g2p_en"), figures)
-    assert "| greedy | 21.00% | 5.10% | 6,217 | 30 s |" in card and "| beam | 19.00% | 4.90% | 6,217 | 90 s |" in card
-    assert "keras-transformer evaluate g2p_en" in card and "Decoding: beam (beam 4), at most 32 output tokens" in card
-    assert "It meets the zoo's targets" in card and "resumed after epoch 12" in card and "40.00 passes" in card
-    assert "train 121,818 (word, pronunciation) pairs" in card and "(beam search is used)" in card
+    assert "| WER with stress | at most 27% | 30.00% | missed |" in card
+    assert "| PER with stress | at most 5% | 4.90% | met |" in card
+    assert "Missed: WER with stress, WER with stress ignored." in card
+    assert "The validation loss was still falling when training ended (1.2542 at epoch 2, 1.1970 at epoch 3)" in card
+    assert "Averaging the last 5 epochs' checkpoints was tried and was not better" in card
+    assert "Stress placement alone accounts for 9.0 points of the WER" in card
+
+    # A loss that stopped falling points at the model instead; greedy as the default decoding is scored.
+    figures = g2p_figures(validation_losses=[1.5, 1.1, 1.2], decoding={**figures["decoding"], "strategy": "greedy"})
+    card = model_card(tasks.get_task("g2p_en"), figures)
+    assert "(greedy)" in card and "| PER with stress | at most 5% | 5.10% | missed |" in card
+    assert "lowest at epoch 2 of 3" in card and "a larger model" in card
+
+    # Epochs without a recorded time are named as ranges.
+    rows = [{"epoch": e, "loss": 1.0, "val_loss": 1.0, "val_accuracy": 0.9, "seconds": None if e in (1, 2, 3, 5) else 900.0}
+            for e in range(1, 7)]  # fmt: skip
+    card = model_card(tasks.get_task("g2p_en"), g2p_figures(epoch_history=rows))
+    assert "Training time: 0.50 hours, the total of the 2 of 6 epochs" in card
+    assert "for epochs 1-3 and 5 no time was recorded (—)" in card
+    card = model_card(tasks.get_task("g2p_en"), g2p_figures(epoch_history=[{**row, "seconds": None} for row in rows]))
+    assert "Training time: no epoch's wall time was recorded." in card
+    assert "| 6 | 1.0000 | 1.0000 | 90.00% | — |" in card
