@@ -51,6 +51,8 @@ setup(
         "keras>=3",
         "tensorflow-datasets",
         "tqdm>=4.60",
+        # zoo folders that store float16 weights (keras reads .weights.h5 files with it too)
+        "h5py>=3.10,<4",
         *LITERT,
     ],
     extras_require={

@@ -1,5 +1,6 @@
 """TFLite export with builtin ops only: the forward model (ids -> logits) and a generator (encoder +
-cached decoding loop in one model, greedy or beam search), in float32 or with int8 dynamic-range weights.
+cached decoding loop in one model, greedy or beam search), in float32, with int8 dynamic-range weights,
+or with float16 weights (half the file; computed in float32 on the weights' float16 values).
 
 Run the files with `ai_edge_litert.interpreter.Interpreter`; no Flex delegate is needed.
 """
@@ -12,13 +13,22 @@ from keras_transformer.decoding.dispatch import decode
 from keras_transformer.layers import graph_checks_disabled
 
 
+QUANTIZATIONS = (False, True, "int8", "float16")
+
+
 def _convert(function, quantize):
     """A traced function -> TFLite flatbuffer bytes, builtin ops only.
+
+    `quantize`: False (float32), True or "int8" (dynamic-range int8 weights, float activations), or
+    "float16" (weights stored as float16, dequantized to float32 when the model loads: the outputs are
+    the float32 model's with its weights rounded to float16, which a zoo folder stores anyway).
 
     Variables are frozen into constants first: the converter's while-loop lowering fails on
     resource variables read inside the loop body.
     """
     _backend.require_tensorflow("TFLite export")
+    if not any(quantize is option for option in QUANTIZATIONS[:2]) and quantize not in QUANTIZATIONS[2:]:
+        raise ValueError(f"`quantize` must be one of {QUANTIZATIONS}. Received: quantize={quantize!r}")
     concrete = function.get_concrete_function()
     frozen = convert_variables_to_constants_v2(concrete)
     # Freezing flattens the outputs to a list; wrap it so the TFLite signature keeps their names.
@@ -33,8 +43,10 @@ def _convert(function, quantize):
     converter = tf.lite.TFLiteConverter.from_concrete_functions([named.get_concrete_function()], tf.Module())
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantize:
-        # Dynamic-range quantization: int8 weights, float activations.
+        # Dynamic-range quantization (int8 weights, float activations), or float16 weights.
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if quantize == "float16":
+            converter.target_spec.supported_types = [tf.float16]
     return converter.convert()
 
 

@@ -81,6 +81,12 @@ def _model_text(task, figures):
         f"Decoding: {_decoding_name(decoding, decoding['strategy'])}"
         + (", chosen on validation (see Metrics)" if figures.get("decoding_sweep") else "")
         + f", at most {decoding['max_output_length']} output tokens (end included)."
+        + (
+            " Weights stored as float16 values (the model and its TFLite generator compute in float32 on the "
+            "rounded weights; every figure below is measured on the stored weights)."
+            if figures.get("weights_dtype") == "float16"
+            else ""
+        )
     )
 
 

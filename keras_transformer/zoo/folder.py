@@ -7,12 +7,21 @@ A zoo folder holds `config.json` (the `TransformerConfig`), `zoo.json` (a `ZooIn
 `write_generator`; `zoo.load(name, runtime="litert")` and the CLI run it without TensorFlow), and
 `manifest.sha256`. `load` checks the manifest before reading anything else, and reads weights only
 from the Keras weights file: no pickle, no code.
+
+Weights are stored in float32 or, with `save(..., weights_dtype="float16")`, as float16 values (half
+the size: the weights file and the generator each): the model still runs in float32, on the weights
+rounded to float16, and every figure of a packaged folder is measured on what it stores.
 """
 
 import csv
 import json
+import os
 import pathlib
 
+import h5py
+import numpy as np
+
+from keras_transformer import _validation
 from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.models import TransformerConfig, build_transformer
 from keras_transformer.pipeline import TextPipeline
@@ -67,11 +76,18 @@ def load(name):
     )
 
 
-def save(directory, pipeline, info, card, history=None, generator=False):
+WEIGHTS_DTYPES = ("float32", "float16")
+
+
+def save(directory, pipeline, info, card, history=None, generator=False, weights_dtype="float32"):
     """Write `pipeline` as a zoo folder: weights, config, tokenizers, `zoo.json` (`info` and the
     pipeline's decoding settings), the card, optionally the `fit` history (`{name: [value per
     epoch]}`) as `history.csv`, with `generator=True` the TFLite generator (`write_generator`: a
     few seconds of conversion; the training tasks' packaging step writes one), and the manifest.
+
+    With `weights_dtype="float16"` the weights are stored as float16 (`write_weights`), and the
+    pipeline's model is set to those rounded values first, so the pipeline in memory, the weights
+    file and the generator give the same outputs.
 
     Returns:
         The folder, a `pathlib.Path`.
@@ -82,13 +98,14 @@ def save(directory, pipeline, info, card, history=None, generator=False):
         raise TypeError(f"`info` must be a ZooInfo. Received: info={info!r}")
     if not isinstance(card, str):
         raise TypeError(f"`card` must be a str (Markdown). Received: card={type(card).__name__}")
+    _validation.one_of("weights_dtype", weights_dtype, WEIGHTS_DTYPES)
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "config.json").write_text(pipeline.config.to_json() + "\n", encoding="utf-8")
     write_settings(directory, info, pipeline.settings)
     pipeline.source_tokenizer.save(str(directory / "source_vocabulary.json"))
     pipeline.target_tokenizer.save(str(directory / "target_vocabulary.json"))
-    pipeline.model.save_weights(str(directory / "model.weights.h5"))
+    write_weights(directory / "model.weights.h5", pipeline.model, weights_dtype)
     (directory / "card.md").write_text(card, encoding="utf-8")
     if history is not None:
         write_history(directory / "history.csv", history)
@@ -100,11 +117,58 @@ def save(directory, pipeline, info, card, history=None, generator=False):
     return directory
 
 
+def write_weights(path, model, dtype="float32"):
+    """Save `model`'s weights as a Keras `.weights.h5` file, in float32 or as float16 values.
+
+    For "float16" the model's float32 weights are first rounded to float16 in place (they stay float32
+    variables), then saved and the file's float32 arrays rewritten as float16: `load_weights` reads
+    them back into float32 variables as exactly the model's rounded values.
+    """
+    _validation.one_of("dtype", dtype, WEIGHTS_DTYPES)
+    path = pathlib.Path(path)
+    if dtype == "float16":
+        model.set_weights([_rounded(w) for w in model.get_weights()])
+    model.save_weights(str(path))
+    if dtype == "float16":
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with h5py.File(path, "r") as source, h5py.File(temporary, "w") as target:
+            _copy_h5(source, target)
+        os.replace(temporary, path)
+    return path
+
+
+def stored_weights_dtype(path):
+    """"float16" when a `.weights.h5` file stores its float weights as float16 (`write_weights`), else
+    "float32"."""
+    dtypes = set()
+    with h5py.File(path, "r") as handle:
+        handle.visititems(lambda _, item: dtypes.add(item.dtype) if isinstance(item, h5py.Dataset) else None)
+    return "float16" if np.dtype("float16") in dtypes else "float32"
+
+
+def _rounded(weight):
+    return weight.astype(np.float16).astype(weight.dtype) if weight.dtype == np.float32 else weight
+
+
+def _copy_h5(source, target):
+    """Copy groups, datasets and attributes from `source` into `target`, float32 arrays as float16."""
+    target.attrs.update(source.attrs)
+    for name, item in source.items():
+        if isinstance(item, h5py.Group):
+            _copy_h5(item, target.create_group(name))
+        else:
+            data = item[()]
+            if getattr(data, "dtype", None) == np.float32:
+                data = data.astype(np.float16)
+            target.create_dataset(name, data=data).attrs.update(item.attrs)
+
+
 def write_generator(directory, pipeline):
-    """Write `generator.tflite` into the zoo folder `directory`: `pipeline`'s model as a float32 TFLite
+    """Write `generator.tflite` into the zoo folder `directory`: `pipeline`'s model as a TFLite
     generator (builtin ops only) that decodes with `pipeline.settings`, which must be the folder's
-    (`zoo.json`). Sampling gets none (TFLite draws another random stream), so such a folder runs in
-    TensorFlow. Call `write_manifest` afterwards for a packaged folder.
+    (`zoo.json`), with float16 weights when the folder's weights file stores float16 (else float32).
+    Sampling gets none (TFLite draws another random stream), so such a folder runs in TensorFlow.
+    Call `write_manifest` afterwards for a packaged folder.
 
     Returns:
         The file's path, or None for sampling settings.
@@ -123,7 +187,9 @@ def write_generator(directory, pipeline):
         path.unlink(missing_ok=True)
         return None
     target = pipeline.target_tokenizer
-    data = tflite.generator_tflite(pipeline.decoder, pipeline.settings, target.start_id, target.end_id)
+    weights = directory / "model.weights.h5"
+    quantize = "float16" if weights.is_file() and stored_weights_dtype(weights) == "float16" else False
+    data = tflite.generator_tflite(pipeline.decoder, pipeline.settings, target.start_id, target.end_id, quantize)
     return pathlib.Path(tflite.write(path, data))
 
 

@@ -194,6 +194,9 @@ class Task:
         run.add_argument(
             "--decode-batch-size", type=int, default=256, help="texts decoded at once (default: %(default)s)"
         )
+        run.add_argument("--weights-dtype", choices=folder.WEIGHTS_DTYPES, default="float32",
+                         help="how the zoo folder stores the weights and its TFLite generator's: float16 halves "
+                              "both, and the folder is measured on the rounded weights (default: %(default)s)")  # fmt: skip
         run.add_argument("--no-package", action="store_true", help="train and score, write no zoo folder")
         self.add_arguments(parser)
         unknown = sorted(set(self.defaults) - set(vars(parser.parse_args([]))))
@@ -353,7 +356,9 @@ class Task:
         and rewrite its card and `card_metrics` with the measured figures. Adds `test` (and
         `test_readings`) to `figures`."""
         info = self.info()
-        folder.save(zoo_dir, pipeline, info, model_card(self, figures), history=history, generator=True)
+        figures["weights_dtype"] = args.weights_dtype
+        folder.save(zoo_dir, pipeline, info, model_card(self, figures), history=history, generator=True,
+                    weights_dtype=args.weights_dtype)  # fmt: skip
         packaged = folder.load(str(pathlib.Path(zoo_dir).resolve()))
         evaluations = [
             self.measure(packaged, args, strategy) for strategy in self.test_strategies or (pipeline.settings.strategy,)
@@ -748,6 +753,8 @@ register_task(
         bounds=DEFAULT_BOUNDS,
         max_output_length=32,
         test_strategies=("greedy", "beam"),
+        # A 5.6M-parameter model: float16 storage keeps the folder (weights and generator) under 30 MB.
+        defaults={"weights_dtype": "float16"},
         examples=(
             ("transformer", "T R AE0 N S F AO1 R M ER0"),
             ("attention", "AH0 T EH1 N SH AH0 N"),
