@@ -158,9 +158,9 @@ def cmd_predict(args):
     texts = _read_texts(args, "predict")
     pipeline = _predict_pipeline(args)
     progress = _progress_bar(len(texts), enabled=not args.quiet)
-    outputs = pipeline.predict(
-        texts, batch_size=args.batch_size, strategy=args.strategy, beam_size=args.beam_size, progress=progress
-    )
+    # Without --batch-size each runtime takes its own default (LiteRT decodes fastest in small batches).
+    sizes = {} if args.batch_size is None else {"batch_size": args.batch_size}
+    outputs = pipeline.predict(texts, strategy=args.strategy, beam_size=args.beam_size, progress=progress, **sizes)
     for text, output in zip(texts, outputs):
         print(f"{text}\t{output}")
     return 0
@@ -251,7 +251,8 @@ def build_parser():
     predict = commands.add_parser("predict", help="run a zoo model on texts (arguments or stdin lines)")
     predict.add_argument("name")
     predict.add_argument("texts", nargs="*")
-    predict.add_argument("--batch-size", type=int, default=64)
+    predict.add_argument("--batch-size", type=int,
+                         help="texts decoded at once (default: 8 with the LiteRT generator, 64 in TensorFlow)")  # fmt: skip
     predict.add_argument("--strategy", choices=["greedy", "beam"], default=None)
     predict.add_argument("--beam-size", type=int, default=None)
     predict.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -18,6 +18,9 @@ from keras_transformer.zoo.manifest import read_manifest, verify_manifest
 from keras_transformer.zoo.registry import SEQ2SEQ, ZooError, folder_kind, model_dir
 
 GENERATOR = "generator.tflite"
+# Texts a generator call decodes by default: on 2 CPU cores g2p_en (beam 4) ran at about 410 words/s in
+# batches of 8, 360 of 1, 300 of 16-32 and 260 of 64.
+BATCH_SIZE = 8
 
 
 def has_generator(name):
@@ -113,13 +116,14 @@ class LiteRTPipeline:
             ids[index, : len(row)] = row
         return ids
 
-    def predict(self, texts, batch_size=64, progress=None, **overrides):
+    def predict(self, texts, batch_size=BATCH_SIZE, progress=None, **overrides):
         """Outputs for `texts` (a list of str), in order: what `TextPipeline.predict` gives.
 
         Args:
             texts: the inputs; empty strings are allowed.
             batch_size: how many texts the generator decodes at once (texts of similar length go
-                together, each batch padded to its longest).
+                together, each batch padded to its longest). The default, 8, decoded g2p_en (beam 4)
+                fastest here: about 1.6x the words a second of batches of 64 on 2 CPU cores.
             progress: optional callable `progress(done, total)` called after each batch.
             **overrides: `DecodingSettings` fields; each must equal the folder's (see
                 `unsupported_settings`): a `ValueError` says which does not.
