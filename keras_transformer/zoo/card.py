@@ -47,6 +47,8 @@ def model_card(task, figures):
         "",
         "```bash",
         *[stage["command"] for stage in figures["previous_stages"]],
+        # A run resumed from its --checkpoint-dir lists every command it was run with, oldest first.
+        *figures.get("resumed_commands", []),
         figures["command"],
         "```",
         "",

@@ -225,6 +225,8 @@ class Task:
         options = TrainingOptions.from_args(args)
         output_dir = pathlib.Path(args.output_dir)
         output_dir.mkdir(parents=True, exist_ok=True)
+        # Recorded before training, so that a stage stopped midway is still listed by the next one.
+        earlier_commands = resumed_commands(output_dir, command_line(self.name, argv), options.checkpoint_dir)
         training_split = self.read("train", args, options.max_examples)
         validation = self.read("validation", args, options.max_examples)
         print(f"read {len(training_split)} training and {len(validation)} validation examples "
@@ -283,6 +285,7 @@ class Task:
             "validation_decode_seconds": round(decode_seconds, 1),
             "seed": options.seed,
             "command": command_line(self.name, argv),
+            "resumed_commands": earlier_commands,
             "options": options.to_dict(),
             "arguments": {k: v for k, v in vars(args).items() if k not in options.to_dict()},
             "previous_stages": previous_stages(options.initial_weights),
@@ -515,6 +518,16 @@ def device_description():
         return f"{len(gpus)} GPU ({', '.join(sorted(names))})"
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return f"{cores} CPU cores (TensorFlow CPU)"
+
+
+def resumed_commands(output_dir, command, checkpoint_dir):
+    """The commands a run resumed from `checkpoint_dir` was run with before `command`, oldest first, from
+    `<output_dir>/commands.txt`, which gets `command` appended (a run without a checkpoint dir starts
+    the file afresh and has none)."""
+    path = pathlib.Path(output_dir) / "commands.txt"
+    earlier = path.read_text(encoding="utf-8").splitlines() if checkpoint_dir and path.is_file() else []
+    path.write_text("\n".join([*earlier, command]) + "\n", encoding="utf-8")
+    return earlier
 
 
 def previous_stages(initial_weights):

@@ -243,3 +243,19 @@ def test_g2p_card_says_which_targets_are_missed_and_what_would_close_the_gap():
     card = model_card(tasks.get_task("g2p_en"), g2p_figures(epoch_history=[{**row, "seconds": None} for row in rows]))
     assert "Training time: no epoch's wall time was recorded." in card
     assert "| 6 | 1.0000 | 1.0000 | 90.00% | — |" in card
+
+
+def test_resumed_runs_list_every_command_they_were_run_with(tmp_path):
+    from keras_transformer.zoo.tasks import resumed_commands
+
+    assert resumed_commands(tmp_path, "keras-transformer train x --epochs 2", checkpoint_dir="ckpt") == []
+    assert resumed_commands(tmp_path, "keras-transformer train x --epochs 4", checkpoint_dir="ckpt") == [
+        "keras-transformer train x --epochs 2"
+    ]
+    assert (tmp_path / "commands.txt").read_text().splitlines() == [
+        "keras-transformer train x --epochs 2",
+        "keras-transformer train x --epochs 4",
+    ]
+    # Without a checkpoint dir a run starts afresh: no earlier commands, and the file restarts.
+    assert resumed_commands(tmp_path, "keras-transformer train x", checkpoint_dir=None) == []
+    assert (tmp_path / "commands.txt").read_text() == "keras-transformer train x\n"
