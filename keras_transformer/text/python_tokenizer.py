@@ -21,7 +21,7 @@ _CAPITAL_SIGMA = "\u03a3"
 _ASCII_WHITESPACE_RUNS = re.compile("[" + re.escape("".join(sorted(vocabulary_file.ASCII_WHITESPACE))) + "]+")
 
 
-class PythonTokenizer:
+class PythonTokenizer(vocabulary_file.VocabularyFields):
     """Maps text to token ids and back exactly as `keras_transformer.text.Tokenizer` does, in Python.
 
     Same vocabulary file (`Tokenizer.save` writes it), same reserved ids (0 pad, 1 start, 2 end,
@@ -48,22 +48,8 @@ class PythonTokenizer:
     [[4]]
     """
 
-    pad_id = vocabulary_file.PAD_ID
-    start_id = vocabulary_file.START_ID
-    end_id = vocabulary_file.END_ID
-    unknown_id = vocabulary_file.UNKNOWN_ID
-    reserved_symbols = vocabulary_file.RESERVED_SYMBOLS
-
     def __init__(self, vocabulary, split="characters", lowercase=False):
-        _validation.one_of("split", split, vocabulary_file.SPLITS)
-        _validation.boolean("lowercase", lowercase)
-        if isinstance(vocabulary, (str, bytes)):
-            raise TypeError(f"`vocabulary` must be a list of str, not one string. Received: vocabulary={vocabulary!r}")
-        vocabulary = list(vocabulary)
-        vocabulary_file.check_vocabulary(vocabulary, split)
-        self._vocabulary = vocabulary
-        self._split_mode = split
-        self._lowercase = lowercase
+        vocabulary = self._set_vocabulary(vocabulary, split, lowercase)
         first_id = len(self.reserved_symbols)
         self._ids = {symbol: first_id + index for index, symbol in enumerate(vocabulary)}
         # Id -> text for `detokenize`: pad, start and end write nothing, unknown writes its marker.
@@ -76,29 +62,6 @@ class PythonTokenizer:
     def load(cls, path):
         """Read a vocabulary file written by `Tokenizer.save`."""
         return cls(**vocabulary_file.read_vocabulary_file(path))
-
-    @property
-    def vocabulary(self):
-        """The symbols with ids 4, 5, ... (a copy)."""
-        return list(self._vocabulary)
-
-    @property
-    def vocabulary_size(self):
-        """V: the reserved ids plus the symbols."""
-        return len(self._symbols)
-
-    @property
-    def split(self):
-        return self._split_mode
-
-    @property
-    def lowercase(self):
-        return self._lowercase
-
-    @property
-    def unknown_text(self):
-        """What `detokenize` writes for the unknown id: U+FFFD ("characters") or `"<unk>"` ("whitespace")."""
-        return vocabulary_file.UNKNOWN_TEXT[self._split_mode]
 
     def symbols(self, text):
         """The symbols of one text (`str`, or `bytes` read as UTF-8 with U+FFFD for invalid bytes)."""

@@ -14,7 +14,7 @@ _UNKNOWN_TEXT = vocabulary_file.UNKNOWN_TEXT
 _CORPUS_CHUNK = 8192
 
 
-class Tokenizer(tf.Module):
+class Tokenizer(vocabulary_file.VocabularyFields, tf.Module):
     """Maps text to int32 token ids and back, with a fixed vocabulary and four reserved ids.
 
     Ids: 0 `"<pad>"` (padding), 1 `"<s>"` (start), 2 `"</s>"` (end), 3 `"<unk>"` (unknown); the
@@ -50,23 +50,9 @@ class Tokenizer(tf.Module):
     True
     """
 
-    pad_id = vocabulary_file.PAD_ID
-    start_id = vocabulary_file.START_ID
-    end_id = vocabulary_file.END_ID
-    unknown_id = vocabulary_file.UNKNOWN_ID
-    reserved_symbols = vocabulary_file.RESERVED_SYMBOLS
-
     def __init__(self, vocabulary, split="characters", lowercase=False, name=None):
         super().__init__(name=name)
-        _validation.one_of("split", split, _SPLITS)
-        _validation.boolean("lowercase", lowercase)
-        if isinstance(vocabulary, (str, bytes)):
-            raise TypeError(f"`vocabulary` must be a list of str, not one string. Received: vocabulary={vocabulary!r}")
-        vocabulary = list(vocabulary)
-        vocabulary_file.check_vocabulary(vocabulary, split)
-        self._vocabulary = vocabulary
-        self._split_mode = split
-        self._lowercase = lowercase
+        vocabulary = self._set_vocabulary(vocabulary, split, lowercase)
         first_id = len(self.reserved_symbols)
         self._table = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(
@@ -77,29 +63,6 @@ class Tokenizer(tf.Module):
         )
         # Id -> text for `detokenize`: pad, start and end write nothing, unknown writes its marker.
         self._symbols = tf.constant(["", "", "", _UNKNOWN_TEXT[split], *vocabulary], tf.string)
-
-    @property
-    def vocabulary(self):
-        """The symbols with ids 4, 5, ... (a copy; the reserved symbols are not included)."""
-        return list(self._vocabulary)
-
-    @property
-    def vocabulary_size(self):
-        """V: the reserved ids plus the symbols; every id is in `[0, vocabulary_size)`."""
-        return len(self.reserved_symbols) + len(self._vocabulary)
-
-    @property
-    def split(self):
-        return self._split_mode
-
-    @property
-    def lowercase(self):
-        return self._lowercase
-
-    @property
-    def unknown_text(self):
-        """What `detokenize` writes for the unknown id: U+FFFD ("characters") or `"<unk>"` ("whitespace")."""
-        return _UNKNOWN_TEXT[self._split_mode]
 
     @classmethod
     def from_corpus(cls, texts, split="characters", min_count=1, max_size=None, lowercase=False, name=None):

@@ -3,6 +3,8 @@ modes, checks and the JSON document. Imports no TensorFlow (`PythonTokenizer` ru
 
 import json
 
+from keras_transformer import _validation
+
 FORMAT = "keras_transformer.Tokenizer"
 FORMAT_VERSION = 1
 # Ids 0-3, in this order; the vocabulary's symbols take ids 4, 5, ...
@@ -68,3 +70,51 @@ def read_vocabulary_file(path):
         "split": document["split"],
         "lowercase": document.get("lowercase", False),
     }
+
+
+class VocabularyFields:
+    """What both tokenizers (`Tokenizer` in TensorFlow ops, `PythonTokenizer` in Python) hold alike:
+    the reserved ids, and the vocabulary, split mode and lowercasing, checked once by
+    `_set_vocabulary` and read through properties."""
+
+    pad_id = PAD_ID
+    start_id = START_ID
+    end_id = END_ID
+    unknown_id = UNKNOWN_ID
+    reserved_symbols = RESERVED_SYMBOLS
+
+    def _set_vocabulary(self, vocabulary, split, lowercase):
+        """Check and keep the fields; returns the vocabulary as a list."""
+        _validation.one_of("split", split, SPLITS)
+        _validation.boolean("lowercase", lowercase)
+        if isinstance(vocabulary, (str, bytes)):
+            raise TypeError(f"`vocabulary` must be a list of str, not one string. Received: vocabulary={vocabulary!r}")
+        vocabulary = list(vocabulary)
+        check_vocabulary(vocabulary, split)
+        self._vocabulary = vocabulary
+        self._split_mode = split
+        self._lowercase = lowercase
+        return vocabulary
+
+    @property
+    def vocabulary(self):
+        """The symbols with ids 4, 5, ... (a copy; the reserved symbols are not included)."""
+        return list(self._vocabulary)
+
+    @property
+    def vocabulary_size(self):
+        """V: the reserved ids plus the symbols; every id is in `[0, vocabulary_size)`."""
+        return len(RESERVED_SYMBOLS) + len(self._vocabulary)
+
+    @property
+    def split(self):
+        return self._split_mode
+
+    @property
+    def lowercase(self):
+        return self._lowercase
+
+    @property
+    def unknown_text(self):
+        """What `detokenize` writes for the unknown id: U+FFFD ("characters") or `"<unk>"` ("whitespace")."""
+        return UNKNOWN_TEXT[self._split_mode]
