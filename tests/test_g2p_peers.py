@@ -13,11 +13,14 @@ import g2p_peers  # noqa: E402
 
 
 def test_strip_stress_removes_only_vowel_stress_digits():
-    assert g2p_peers.strip_stress("AH0 B AW1 T") == "AH B AW T"
-    assert g2p_peers.strip_stress("IH2 NG G AO1 L Z") == "IH NG G AO L Z"
-    assert g2p_peers.strip_stress("  K  AE1 T ") == "K AE T"
-    assert g2p_peers.strip_stress("UW K T") == "UW K T"
-    assert g2p_peers.strip_stress("") == ""
+    # The benchmark scores through the library's `strip_stress` (keras_transformer.evaluation).
+    from keras_transformer.evaluation import strip_stress
+
+    assert strip_stress("AH0 B AW1 T") == "AH B AW T"
+    assert strip_stress("IH2 NG G AO1 L Z") == "IH NG G AO L Z"
+    assert strip_stress("  K  AE1 T ") == "K AE T"
+    assert strip_stress("UW K T") == "UW K T"
+    assert strip_stress("") == ""
 
 
 def test_score_with_and_without_stress():
