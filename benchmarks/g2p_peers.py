@@ -104,8 +104,10 @@ def percent(value):
 
 
 def is_folder_path(name):
-    """Whether `--model` names a zoo folder by path (as `zoo.model_dir` reads it) rather than by name."""
-    return os.sep in name or bool(os.altsep and os.altsep in name) or name.startswith((".", "~")) or os.path.isabs(name)
+    """Whether `--model` names a zoo folder by path rather than by name, as `zoo.load` reads it."""
+    from keras_transformer.zoo.registry import is_path
+
+    return is_path(name)
 
 
 def cli_command(model):

@@ -46,8 +46,15 @@ def list_models(kind=None):
     return sorted(name for name in names if kind is None or model_kind(name) == kind)
 
 
-def _looks_like_path(name):
-    return os.sep in name or (os.altsep and os.altsep in name) or name.startswith(".") or name.startswith("~")
+def is_path(name):
+    """Whether `model_dir` reads the str `name` as a path to a zoo folder (`./my_model`, `dir/model`,
+    `~/model`, `/abs/path`) rather than as a zoo model's name."""
+    return bool(
+        os.sep in name
+        or (os.altsep and os.altsep in name)
+        or name.startswith((".", "~"))
+        or pathlib.Path(name).is_absolute()
+    )
 
 
 def model_dir(name):
@@ -57,7 +64,7 @@ def model_dir(name):
         name = os.fspath(name)
     if not isinstance(name, str) or not name:
         raise ZooError(f"A zoo model name must be a non-empty string or a path. Received: name={name!r}")
-    if _looks_like_path(name) or pathlib.Path(name).is_absolute():
+    if is_path(name):
         directory = pathlib.Path(name).expanduser()
         if not directory.is_dir():
             raise ZooError(f"No zoo folder at {directory}. Received: name={name!r}")
