@@ -4,6 +4,8 @@ import importlib
 import os
 import sys
 
+from keras_transformer import _modules
+
 __version__ = "0.1.0"
 
 # The names below need Keras (and so TensorFlow). A plain `import keras_transformer` imports them at
@@ -46,8 +48,12 @@ if not _lazy():
     from keras_transformer.decoding.settings import DecodingSettings  # noqa: E402
     from keras_transformer.models import TransformerConfig, build_attention_model, build_transformer  # noqa: E402
     from keras_transformer.models import EncoderConfig, build_encoder  # noqa: E402
-    from keras_transformer.pipeline import TextPipeline  # noqa: E402
-    from keras_transformer.sentence_encoder import SentenceEncoder  # noqa: E402
+
+    # Keras on JAX or PyTorch needs no TensorFlow: without it, the layers, models, training utilities
+    # and `generate` import as usual, and the TensorFlow-only names fail only when used.
+    if _modules.installed("tensorflow"):
+        from keras_transformer.pipeline import TextPipeline  # noqa: E402
+        from keras_transformer.sentence_encoder import SentenceEncoder  # noqa: E402
 
 __all__ = [
     "DecodingSettings",
@@ -62,3 +68,7 @@ __all__ = [
     "models",
     "training",
 ]
+
+if not _modules.installed("tensorflow"):
+    # `from keras_transformer import *` must work on JAX or PyTorch without TensorFlow installed.
+    __all__ = [name for name in __all__ if name not in ("SentenceEncoder", "TextPipeline")]

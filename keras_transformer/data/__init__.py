@@ -8,20 +8,26 @@ and needs no network. Importing this package registers the builders with TFDS, s
 import os
 import pathlib
 
-import tensorflow_datasets as tfds
-
-from keras_transformer.data.babel_dates import BabelDates, BabelDatesConfig
+from keras_transformer import _modules
 from keras_transformer.data.batching import DEFAULT_BOUNDS, LengthBuckets, example_lengths, read_columns, tokenize_pairs
-from keras_transformer.data.cmudict_g2p import CmudictG2p
-from keras_transformer.data.num2words_itn import Num2wordsItn, Num2wordsItnConfig
 
 DATA_DIR_VARIABLE = "KERAS_TRANSFORMER_DATA_DIR"
 
-BUILDERS = {
-    "babel_dates": BabelDates,
-    "cmudict_g2p": CmudictG2p,
-    "num2words_itn": Num2wordsItn,
-}
+# The builders need TensorFlow Datasets (and TensorFlow); without them (Keras on JAX or PyTorch
+# alone) the batching names still import, and `BUILDERS` is empty.
+BUILDERS = {}
+if _modules.installed("tensorflow") and _modules.installed("tensorflow_datasets"):
+    import tensorflow_datasets as tfds
+
+    from keras_transformer.data.babel_dates import BabelDates, BabelDatesConfig
+    from keras_transformer.data.cmudict_g2p import CmudictG2p
+    from keras_transformer.data.num2words_itn import Num2wordsItn, Num2wordsItnConfig
+
+    BUILDERS = {
+        "babel_dates": BabelDates,
+        "cmudict_g2p": CmudictG2p,
+        "num2words_itn": Num2wordsItn,
+    }
 
 
 def default_data_dir():
@@ -44,6 +50,11 @@ def get_builder(name, data_dir=None, config=None):
     Returns:
         A `tfds.core.DatasetBuilder` whose data is prepared.
     """
+    if not BUILDERS:
+        raise RuntimeError(
+            "The datasets need tensorflow and tensorflow-datasets, which are not installed: "
+            'pip install "keras-transformer[data]" with TensorFlow.'
+        )
     if name not in BUILDERS:
         raise ValueError(f"Unknown dataset. Expected one of {sorted(BUILDERS)}. Received: name={name!r}")
     data_dir = pathlib.Path(data_dir) if data_dir is not None else default_data_dir()
@@ -93,3 +104,5 @@ __all__ = [
     "read_columns",
     "tokenize_pairs",
 ]
+# Without TensorFlow Datasets only the batching names exist (see BUILDERS above).
+__all__ = [name for name in __all__ if name in globals()]

@@ -1,11 +1,12 @@
-"""Teacher-forcing batches bucketed by length with `tf.data`, and the arithmetic that goes with them:
+"""Teacher-forcing batches bucketed by length, with `tf.data` (`LengthBuckets.batches`) or as NumPy
+arrays for any backend (`LengthBuckets.array_batches`), and the arithmetic that goes with them:
 one batch-size rule shared by the batches, the step count of an epoch and the fill of the last
-evaluation batch; plus reading a dataset split into Python lists and tokenizing text pairs."""
+evaluation batch; plus reading a dataset split into Python lists and tokenizing text pairs.
+TensorFlow is imported only by what uses it."""
 
 import dataclasses
 
 import numpy as np
-import tensorflow as tf
 
 from keras_transformer import _validation
 
@@ -84,6 +85,8 @@ class LengthBuckets:
         Returns:
             A `tf.data.Dataset`.
         """
+        import tensorflow as tf
+
         padded_lengths = tf.constant(self.padded_lengths, tf.int32)
         sizes = [self.batch_size(length) for length in self.padded_lengths]
 
@@ -120,6 +123,63 @@ class LengthBuckets:
             dataset = dataset.map(fill_batch)
         return dataset.prefetch(tf.data.AUTOTUNE)
 
+    def array_batches(self, source_ids, target_ids, start_id, end_id, shuffle_seed=None):
+        """One pass of the batches `batches` makes, as NumPy arrays, for any Keras backend.
+
+        The same buckets, batch sizes and padding as `batches`: training batches (`shuffle_seed` given)
+        shuffle the examples within each bucket and the batches across buckets with a NumPy generator
+        seeded by `shuffle_seed`, and drop each bucket's last partial batch; evaluation batches
+        (`shuffle_seed=None`) keep every example in bucket order and fill the last batch of a bucket
+        with rows of padding.
+
+        Args:
+            source_ids, target_ids: sequences of id sequences, one an example (no start/end id).
+            start_id, end_id: the ids that open the decoder input and close the labels.
+            shuffle_seed: an int for training batches; None for evaluation batches.
+
+        Returns:
+            A list of `({"encoder_tokens", "decoder_tokens"}, labels)`, int32 arrays.
+
+        Example:
+        >>> buckets = LengthBuckets(batch_tokens=64, max_length=8, bounds=(4,))
+        >>> inputs, labels = buckets.array_batches([[5, 6]], [[7]], start_id=1, end_id=2)[0]
+        >>> inputs["encoder_tokens"][0].tolist(), inputs["decoder_tokens"][0].tolist(), labels[0].tolist()
+        ([5, 6, 0], [1, 7, 0], [7, 2, 0])
+        >>> labels.shape  # the bucket's batch size (64 // 3 rounded down to 8), padded with empty rows
+        (16, 3)
+        """
+        if len(source_ids) != len(target_ids):
+            raise ValueError(
+                "`source_ids` and `target_ids` must hold as many examples. "
+                f"Received: {len(source_ids)} sources, {len(target_ids)} targets"
+            )
+        if shuffle_seed is not None:
+            _validation.non_negative_int("shuffle_seed", shuffle_seed)
+        lengths = np.array([max(len(s), len(t) + 1) for s, t in zip(source_ids, target_ids)], dtype=np.int64)
+        if len(lengths) and lengths.max() > self.max_length:
+            raise ValueError(
+                f"An example is longer than max_length={self.max_length}: an example's length (the source, or the "
+                f"target with its start or end id) is up to {int(lengths.max())}"
+            )
+        bucket_of = np.searchsorted(np.asarray(self.boundaries), lengths, side="right")
+        rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
+        batches = []
+        for index, padded_length in enumerate(self.padded_lengths):
+            members = np.flatnonzero(bucket_of == index)
+            if rng is not None:
+                members = rng.permutation(members)
+            size = self.batch_size(padded_length)
+            stop = len(members) // size * size if rng is not None else len(members)
+            for first in range(0, stop, size):
+                batches.append(_teacher_forcing_batch(
+                    [source_ids[i] for i in members[first:first + size]],
+                    [target_ids[i] for i in members[first:first + size]],
+                    size, padded_length, start_id, end_id,
+                ))  # fmt: skip
+        if rng is not None:
+            batches = [batches[i] for i in rng.permutation(len(batches))]
+        return batches
+
     def count(self, source_ids, target_ids, drop_remainder=True):
         """Steps and real (unpadded) target tokens of one pass of `batches` over these examples,
         from the lengths alone. Steps are exact; with `drop_remainder` (training batches) the tokens
@@ -144,6 +204,17 @@ class LengthBuckets:
         return steps, int(round(tokens))
 
 
+def _teacher_forcing_batch(sources, targets, size, padded_length, start_id, end_id):
+    encoder = np.zeros((size, padded_length), np.int32)
+    decoder = np.zeros((size, padded_length), np.int32)
+    labels = np.zeros((size, padded_length), np.int32)
+    for row, (source, target) in enumerate(zip(sources, targets)):
+        encoder[row, : len(source)] = source
+        decoder[row, : len(target) + 1] = [start_id, *target]
+        labels[row, : len(target) + 1] = [*target, end_id]
+    return {"encoder_tokens": encoder, "decoder_tokens": decoder}, labels
+
+
 def example_lengths(source_ids, target_ids):
     """The length each example is bucketed by: max(source length, target length + 1), as a NumPy array."""
     return np.maximum(source_ids.row_lengths().numpy(), target_ids.row_lengths().numpy() + 1)
@@ -156,6 +227,8 @@ def tokenize_pairs(source_tokenizer, target_tokenizer, sources, targets, max_len
         ValueError: a source, or a target with its start or end id, is longer than `max_length`
             (saying which `name`d data and how long).
     """
+    import tensorflow as tf
+
     source, target = source_tokenizer.tokenize(sources), target_tokenizer.tokenize(targets)
     longest_source = int(tf.reduce_max(source.row_lengths()))
     longest_target = int(tf.reduce_max(target.row_lengths())) + 1  # + the start or end id

@@ -9,6 +9,8 @@ label-smoothed loss, fits it with checkpoints, early stopping and a time budget,
     result.pipeline.predict(["some text"])
 """
 
+from __future__ import annotations  # TrainResult names TensorFlow-only types imported in `train`
+
 import argparse
 import dataclasses
 import importlib.util
@@ -18,20 +20,16 @@ import time
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from keras_transformer import _backend, _validation
-from keras_transformer.data.batching import LengthBuckets, example_lengths, tokenize_pairs
 from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.models import TransformerConfig, build_transformer
-from keras_transformer.pipeline import TextPipeline
 from keras_transformer.training.averaging import average_checkpoints
 from keras_transformer.training.callbacks import ResumableCheckpoint
 from keras_transformer.training.losses import MaskedSparseCrossEntropy
 from keras_transformer.training.metrics import MaskedAccuracy
 from keras_transformer.training.progress import Throughput, TimeBudget, read_epoch_seconds
 from keras_transformer.training.schedules import paper_optimizer
-from keras_transformer.zoo.folder import read_history
 
 # Where `train` keeps each epoch's wall seconds, `{"<epoch from 1>": seconds}`, merged across resumed calls.
 EPOCH_SECONDS_FILE = "epoch_seconds.json"
@@ -338,6 +336,13 @@ def train(options, source_tokenizer, target_tokenizer, train_pairs, validation_p
     if not isinstance(options, TrainingOptions):
         raise TypeError(f"`options` must be TrainingOptions. Received: options={options!r}")
     _backend.require_tensorflow("training.train (it hands back a TextPipeline)")
+    # Imported here, so that `TrainingOptions` (the model config and compile settings) serves every backend.
+    import tensorflow as tf
+
+    from keras_transformer.data.batching import LengthBuckets, example_lengths, tokenize_pairs
+    from keras_transformer.pipeline import TextPipeline
+    from keras_transformer.zoo.folder import read_history
+
     output_dir = pathlib.Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(options.seed)
@@ -447,10 +452,68 @@ def train(options, source_tokenizer, target_tokenizer, train_pairs, validation_p
     )
 
 
+def load_trained_run(output_dir, source_tokenizer, target_tokenizer, name):
+    """The `TrainResult` of a run `training.arrays.fit_token_arrays` trained (on any backend, any
+    machine), for packaging on TensorFlow: its `config.json`, `model.weights.h5`, `history.csv`,
+    `epoch_seconds.json` and `run.json`. `train_seconds` is the sum of the recorded epoch times.
+
+    Raises:
+        ValueError: `output_dir` lacks one of those files (naming it).
+    """
+    _backend.require_tensorflow("training.load_trained_run (it hands back a TextPipeline)")
+    from keras_transformer.data.batching import LengthBuckets
+    from keras_transformer.models import TransformerConfig
+    from keras_transformer.pipeline import TextPipeline
+    from keras_transformer.training.arrays import RUN_FILE
+    from keras_transformer.zoo.folder import read_history
+
+    output_dir = pathlib.Path(output_dir)
+    missing = [f for f in ("config.json", "model.weights.h5", "history.csv", RUN_FILE) if not (output_dir / f).is_file()]
+    if missing:
+        raise ValueError(
+            f"`output_dir` must be a run folder of keras_transformer.training.arrays; {output_dir} lacks {missing}"
+        )
+    run = json.loads((output_dir / RUN_FILE).read_text())
+    config = TransformerConfig.from_json((output_dir / "config.json").read_text())
+    sizes = (source_tokenizer.vocabulary_size, target_tokenizer.vocabulary_size)
+    if sizes != (config.source_vocab_size, config.target_vocab_size):
+        raise ValueError(
+            f"The run in {output_dir} was trained with vocabularies of {config.source_vocab_size} and "
+            f"{config.target_vocab_size} ids; the tokenizers have {sizes[0]} and {sizes[1]}: it was not trained "
+            "on ids from these tokenizers"
+        )
+    model = build_transformer(config, name=name)
+    model.load_weights(str(output_dir / "model.weights.h5"))
+    history = read_history(output_dir)
+    epoch_seconds = read_epoch_seconds(output_dir / EPOCH_SECONDS_FILE)
+    return TrainResult(
+        pipeline=TextPipeline(model, source_tokenizer, target_tokenizer, DecodingSettings(), name=name),
+        history=history,
+        initial_epoch=len(history.get("val_loss", [])),
+        throughput=[],
+        stopped_by_time_budget=bool(run["stopped_by_deadline"]),
+        train_seconds=float(sum(epoch_seconds.values())),
+        optimizer_steps=int(run["optimizer_steps"]),
+        validation_loss=float(run["validation_loss"]),
+        validation_accuracy=float(run["validation_accuracy"]),
+        best_epoch=int(run["best_epoch"]),
+        averaged_epochs=tuple(run["averaged_epochs"]),
+        steps_per_epoch=int(run["steps_per_epoch"]),
+        target_tokens_per_epoch=int(run["target_tokens_per_epoch"]),
+        steps_per_pass=int(run["steps_per_epoch"]),
+        buckets=LengthBuckets(int(run["batch_tokens"]), config.max_length, tuple(run["buckets"])),
+        longest_target=int(run["longest_target"]),
+        parameters=model.count_params(),
+        epoch_seconds=epoch_seconds,
+    )
+
+
 def _callbacks(options, output_dir, steps_per_epoch, tokens_per_epoch):
     """Throughput, time budget, best-by-validation-loss checkpoint, early stopping, CSV history, the
     resumable epoch checkpoints and TensorBoard (when installed). Returns `(callbacks, budget,
     throughput, best checkpoint path)`."""
+    from keras_transformer.zoo.folder import read_history
+
     best_path = output_dir / "checkpoints" / "best.weights.h5"
     best_path.parent.mkdir(exist_ok=True)
     # A resumed run keeps the best checkpoint of the calls before it unless an epoch beats it.

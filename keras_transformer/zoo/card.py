@@ -230,10 +230,23 @@ def _training_text(figures):
         )
         + f"Validation loss on the first {figures['monitored_validation_examples']:,} validation examples after each "
         f"epoch of {figures['steps_per_epoch']} steps; {kept}. "
-        + (f"The run was resumed after epoch {resumed} from its epoch checkpoints. " if resumed else "")
-        + f"`fit` took {figures['train_seconds'] / 60:.1f} minutes{' in the last session' if resumed else ''} "
-        f"({figures['total_seconds_before_packaging'] / 60:.1f} minutes for the whole run up to packaging, reading data "
-        f"and scoring the validation split included) on {figures['device']}, about {passes:.2f} passes over the "
+        + (f"The run was resumed after epoch {resumed} from its epoch checkpoints. "
+           if resumed and not figures.get("trained_backend") else "")
+        + (
+            f"Trained with `python -m keras_transformer.training.arrays` (the same recipe on token ids, any Keras "
+            f"backend) on Keras's {figures['trained_backend']} backend, then packaged on TensorFlow with "
+            "`--trained-run`; the epochs' `fit` took "
+            if figures.get("trained_backend")
+            else "`fit` took "
+        )
+        + f"{figures['train_seconds'] / 60:.1f} minutes{' in the last session' if resumed and not figures.get('trained_backend') else ''} "
+        + (
+            ""
+            if figures.get("trained_backend")
+            else f"({figures['total_seconds_before_packaging'] / 60:.1f} minutes for the whole run up to packaging, "
+            "reading data and scoring the validation split included) "
+        )
+        + f"on {figures['device']}, about {passes:.2f} passes over the "
         "training data" + (" in all stages." if figures["previous_stages"] else ".")
     )
 

@@ -26,7 +26,7 @@ from keras_transformer.data.batching import DEFAULT_BOUNDS, read_columns
 from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.pipeline import TextPipeline
 from keras_transformer.text import Tokenizer
-from keras_transformer.training.recipe import TrainingOptions, train
+from keras_transformer.training.recipe import TrainingOptions, load_trained_run, train
 from keras_transformer.zoo import folder, litert, sweep
 from keras_transformer.zoo.card import model_card
 from keras_transformer.zoo.info import ZooInfo
@@ -198,6 +198,14 @@ class Task:
                          help="how the zoo folder stores the weights and its TFLite generator's: float16 halves "
                               "both, and the folder is measured on the rounded weights (default: %(default)s)")  # fmt: skip
         run.add_argument("--no-package", action="store_true", help="train and score, write no zoo folder")
+        run.add_argument("--trained-run", metavar="DIR",
+                         help="package a run trained with `python -m keras_transformer.training.arrays` (on any "
+                              "backend or machine) instead of training: score, choose the decoding, package; the "
+                              "run's own options are recorded and --output-dir is this folder")  # fmt: skip
+        run.add_argument("--save-token-arrays", metavar="FILE",
+                         help="write the tokenized training and validation pairs to this .npz file (for "
+                              "`python -m keras_transformer.training.arrays`, on any backend) and the "
+                              "vocabularies beside it, then stop")  # fmt: skip
         self.add_arguments(parser)
         unknown = sorted(set(self.defaults) - set(vars(parser.parse_args([]))))
         if unknown:
@@ -224,9 +232,22 @@ class Task:
         started = time.monotonic()
         options = TrainingOptions.from_args(args)
         output_dir = pathlib.Path(args.output_dir)
+        trained_run = None
+        if args.trained_run:
+            # Trained elsewhere (`python -m keras_transformer.training.arrays`, any backend): package that run.
+            output_dir = pathlib.Path(args.trained_run)
+            run_file = output_dir / "run.json"
+            if not run_file.is_file():
+                raise ValueError(f"`--trained-run` must be a keras_transformer.training.arrays run folder; "
+                                 f"{run_file} does not exist. Received: trained_run={args.trained_run!r}")  # fmt: skip
+            trained_run = json.loads(run_file.read_text())
+            options = TrainingOptions(**trained_run["options"])
+            commands = output_dir / "commands.txt"
+            earlier_commands = commands.read_text(encoding="utf-8").splitlines() if commands.is_file() else []
         output_dir.mkdir(parents=True, exist_ok=True)
-        # Recorded before training, so that a stage stopped midway is still listed by the next one.
-        earlier_commands = resumed_commands(output_dir, command_line(self.name, argv), options.checkpoint_dir)
+        if trained_run is None:
+            # Recorded before training, so that a stage stopped midway is still listed by the next one.
+            earlier_commands = resumed_commands(output_dir, command_line(self.name, argv), options.checkpoint_dir)
         training_split = self.read("train", args, options.max_examples)
         validation = self.read("validation", args, options.max_examples)
         print(f"read {len(training_split)} training and {len(validation)} validation examples "
@@ -239,9 +260,15 @@ class Task:
             targets = [t for t, n in zip(targets, repeats) for _ in range(n)]
             print(f"oversampled: {len(sources)} training examples a pass", flush=True)
         monitored = validation.head(args.validation_examples)
-        result = train(options, source_tokenizer, target_tokenizer, (sources, targets),
-                       (monitored.sources, monitored.targets), name=self.name, output_dir=output_dir,
-                       bounds=self.bounds)  # fmt: skip
+        if args.save_token_arrays:
+            return self._save_token_arrays(args.save_token_arrays, source_tokenizer, target_tokenizer,
+                                           (sources, targets), monitored)  # fmt: skip
+        if trained_run is None:
+            result = train(options, source_tokenizer, target_tokenizer, (sources, targets),
+                           (monitored.sources, monitored.targets), name=self.name, output_dir=output_dir,
+                           bounds=self.bounds)  # fmt: skip
+        else:
+            result = load_trained_run(output_dir, source_tokenizer, target_tokenizer, self.name)
 
         max_output_length = self.max_output_length or min(result.longest_target + 3, result.config.max_length)
         settings = DecodingSettings(strategy="greedy", beam_size=4, max_output_length=max_output_length)
@@ -289,7 +316,8 @@ class Task:
             "options": options.to_dict(),
             "arguments": {k: v for k, v in vars(args).items() if k not in options.to_dict()},
             "previous_stages": previous_stages(options.initial_weights),
-            "device": device_description(),
+            "device": (trained_run or {}).get("device") or device_description(),
+            "trained_backend": (trained_run or {}).get("backend"),
             "test": [],
         }
         if args.no_package:
@@ -303,6 +331,24 @@ class Task:
         figures["zoo_dir"] = str(zoo_dir)
         figures["zoo_megabytes"] = round(sum(p.stat().st_size for p in zoo_dir.iterdir() if p.is_file()) / 1e6, 2)
         return _finish(figures, output_dir, started)
+
+    def _save_token_arrays(self, path, source_tokenizer, target_tokenizer, training_pairs, validation):
+        from keras_transformer.training.arrays import save_token_arrays
+
+        path = pathlib.Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        token_ids = {
+            "train": tuple(t.tokenize(texts).to_list() for t, texts in
+                           zip((source_tokenizer, target_tokenizer), training_pairs)),
+            "validation": (source_tokenizer.tokenize(validation.sources).to_list(),
+                           target_tokenizer.tokenize(validation.targets).to_list()),
+        }  # fmt: skip
+        save_token_arrays(path, token_ids, source_tokenizer.vocabulary_size, target_tokenizer.vocabulary_size,
+                          target_tokenizer.start_id, target_tokenizer.end_id, bounds=self.bounds)  # fmt: skip
+        source_tokenizer.save(path.parent / "source_vocabulary.json")
+        target_tokenizer.save(path.parent / "target_vocabulary.json")
+        print(f"wrote {path}: {len(training_pairs[0])} training and {len(validation)} validation pairs", flush=True)
+        return {"token_arrays": str(path)}
 
     def score(self, split, predictions, readings=None):
         """Exact match against any reference, the task's other metrics, a breakdown by group and,
@@ -634,11 +680,20 @@ def _g2p_gap(figures, measured):
         )
     elif len(losses) >= 2:
         best = int(min(range(len(losses)), key=losses.__getitem__)) + 1
-        steps.append(
-            f"The validation loss had stopped falling (lowest at epoch {best} of {len(losses)}), so more epochs of "
-            "this model alone are unlikely to close the gap: a larger model (d_model, layers), retuned dropout and "
-            "label smoothing are next."
-        )
+        last = (figures.get("epoch_history") or [{}])[-1]
+        if last.get("loss") is not None and last.get("val_loss") is not None and last["loss"] < last["val_loss"]:
+            steps.append(
+                f"The validation loss had stopped falling (lowest at epoch {best} of {len(losses)}) while the training "
+                f"loss went on down ({last['loss']:.4f} at the end, validation {last['val_loss']:.4f}): the model has "
+                "begun to fit the training words better than unseen ones, so more epochs will not close the gap; "
+                "more regularization (dropout, label smoothing), more data, or a larger model regularized more are next."
+            )
+        else:
+            steps.append(
+                f"The validation loss had stopped falling (lowest at epoch {best} of {len(losses)}), so more epochs of "
+                "this model alone are unlikely to close the gap: a larger model (d_model, layers), retuned dropout and "
+                "label smoothing are next."
+            )
     if not figures.get("averaged_epochs"):
         tried = (figures.get("options") or {}).get("average_last")
         steps.append(
