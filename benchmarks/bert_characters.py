@@ -18,6 +18,8 @@ import json
 import pathlib
 import sys
 
+from keras_transformer.text.unicode_runs import code_point_runs
+
 TABLE = pathlib.Path(__file__).resolve().parents[1] / "keras_transformer" / "text" / "bert_characters.json"
 LAST_CODE_POINT = 0x10FFFF
 SURROGATES = range(0xD800, 0xE000)
@@ -29,17 +31,6 @@ def hangul_jamo(cp):
     index = cp - HANGUL_SYLLABLES.start
     lead, vowel, trail = 0x1100 + index // 588, 0x1161 + (index % 588) // 28, 0x11A7 + index % 28
     return chr(lead) + chr(vowel) + (chr(trail) if trail != 0x11A7 else "")
-
-
-def _ranges(code_points):
-    """Sorted code points -> [[first, last], ...] runs of consecutive ones."""
-    runs = []
-    for cp in code_points:
-        if runs and runs[-1][1] == cp - 1:
-            runs[-1][1] = cp
-        else:
-            runs.append([cp, cp])
-    return runs
 
 
 def build_table():
@@ -84,10 +75,10 @@ def build_table():
             "pre-tokenizer (punctuation) do to each code point, read off Hugging Face tokenizers "
             f"{tokenizers.__version__} by benchmarks/bert_characters.py. Ranges are [first, last]."
         ),
-        "removed": _ranges(removed),
-        "spaces": _ranges(spaces),
-        "chinese": _ranges(ideographs),
-        "punctuation": _ranges(punctuation),
+        "removed": code_point_runs(removed),
+        "spaces": code_point_runs(spaces),
+        "chinese": code_point_runs(ideographs),
+        "punctuation": code_point_runs(punctuation),
         "strip_accents": stripped,
         "strip_accents_hangul_syllables": "decomposed into jamo by rule (Unicode section 3.12)",
         "lowercase": lowered,

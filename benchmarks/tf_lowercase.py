@@ -21,20 +21,11 @@ import json
 import pathlib
 import sys
 
+from keras_transformer.text.unicode_runs import code_point_runs
+
 TABLE = pathlib.Path(__file__).resolve().parents[1] / "keras_transformer" / "text" / "tf_lowercase.json"
 SIGMA, SMALL_SIGMA, FINAL_SIGMA = "\u03a3", "\u03c3", "\u03c2"
 CODE_POINTS = [cp for cp in range(0x110000) if not 0xD800 <= cp < 0xE000 and cp != 0]  # NUL: see the module
-
-
-def _ranges(code_points):
-    """Sorted code points -> [[first, last], ...] runs of consecutive ones."""
-    runs = []
-    for cp in code_points:
-        if runs and runs[-1][1] == cp - 1:
-            runs[-1][1] = cp
-        else:
-            runs.append([cp, cp])
-    return runs
 
 
 def build_table():
@@ -65,8 +56,8 @@ def build_table():
         "about": "tf.strings.lower(encoding='utf-8') per code point; see benchmarks/tf_lowercase.py",
         "tensorflow": tf.__version__,
         "lower": mapping,
-        "cased": _ranges(cased),
-        "case_ignorable": _ranges(ignorable),
+        "cased": code_point_runs(cased),
+        "case_ignorable": code_point_runs(ignorable),
     }
 
 

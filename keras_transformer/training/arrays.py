@@ -217,8 +217,9 @@ def fit_token_arrays(options, data, output_dir, name, deadline=None):
     history_path = output_dir / "history.csv"
     train_data.start_at_epoch(len(_column(history_path, "val_loss")) if history_path.is_file() else 0)
     started = time.monotonic()
+    # The batches are shuffled already (within buckets, and the batch order), each epoch anew.
     history = model.fit(_fit_input(train_data), validation_data=_fit_input(val_data), epochs=options.epochs,
-                        callbacks=callbacks, verbose=2)  # fmt: skip
+                        callbacks=callbacks, verbose=2, shuffle=False)  # fmt: skip
     train_seconds = time.monotonic() - started
     entries = ResumableCheckpoint(checkpoint_dir).checkpoints()
     if not entries:
