@@ -166,8 +166,9 @@ def fit_token_arrays(options, data, output_dir, name, deadline=None):
     """Build, compile and fit the recipe's model on `load_token_arrays` data on any backend.
 
     Every epoch is checkpointed to `options.checkpoint_dir` (default `output_dir/resumable`), so
-    rerunning resumes. At the end the weights of the best epoch by validation loss are kept, or the
-    average of the last `options.average_last` epochs' when its validation loss is lower.
+    rerunning resumes; the best epoch by validation loss is saved to `output_dir/checkpoints/best.weights.h5`.
+    At the end the weights of the best epoch are kept, or the average of the last `options.average_last`
+    epochs' when its validation loss is lower.
 
     Args:
         options: `TrainingOptions` (the tokenization options and `time_budget_minutes` do not apply;
@@ -208,14 +209,21 @@ def fit_token_arrays(options, data, output_dir, name, deadline=None):
     print(f"{model.count_params()} parameters; config {json.dumps(config.to_dict(), sort_keys=True)}", flush=True)
     throughput = Throughput(steps, tokens, every=options.log_every, seconds_path=output_dir / EPOCH_SECONDS_FILE)
     stop = StopBefore(deadline if deadline is not None else float("inf"))
+    history_path = output_dir / "history.csv"
+    earlier = _column(history_path, "val_loss") if history_path.is_file() else []
+    best_path = output_dir / "checkpoints" / "best.weights.h5"
+    best_path.parent.mkdir(exist_ok=True)
     callbacks = [
         throughput,
         stop,
-        keras.callbacks.CSVLogger(str(output_dir / "history.csv"), append=True),
+        keras.callbacks.CSVLogger(str(history_path), append=True),
+        # The best epoch by validation loss, whichever epoch checkpoints are kept; a resumed run keeps
+        # the earlier calls' best unless an epoch beats it.
+        keras.callbacks.ModelCheckpoint(str(best_path), monitor="val_loss", save_best_only=True, save_weights_only=True,
+                                        initial_value_threshold=min(earlier) if earlier and best_path.is_file() else None),
         ResumableCheckpoint(checkpoint_dir, max_to_keep=max(options.keep_checkpoints, options.average_last or 1)),
-    ]
-    history_path = output_dir / "history.csv"
-    train_data.start_at_epoch(len(_column(history_path, "val_loss")) if history_path.is_file() else 0)
+    ]  # fmt: skip
+    train_data.start_at_epoch(len(earlier))
     started = time.monotonic()
     # The batches are shuffled already (within buckets, and the batch order), each epoch anew.
     history = model.fit(_fit_input(train_data), validation_data=_fit_input(val_data), epochs=options.epochs,
@@ -224,14 +232,13 @@ def fit_token_arrays(options, data, output_dir, name, deadline=None):
     entries = ResumableCheckpoint(checkpoint_dir).checkpoints()
     if not entries:
         raise RuntimeError(f"No epoch was trained and {checkpoint_dir} holds no checkpoint.")
-    val_losses = _column(output_dir / "history.csv", "val_loss")
+    val_losses = _column(history_path, "val_loss")
     best_epoch = int(np.argmin(val_losses)) + 1
-    kept = {entry["epoch"]: entry["path"] for entry in entries}
-    # The best epoch's checkpoint may have been deleted already (keep_checkpoints); then the newest.
-    best_file = kept.get(best_epoch, entries[0]["path"])
-    average_checkpoints(model, [best_file])
+    if not best_path.is_file():
+        raise RuntimeError(f"No best checkpoint at {best_path}: the run in {output_dir} was not written by this version.")
+    average_checkpoints(model, [best_path])  # the model's weights only; the optimizer state stays
     loss, accuracy = model.evaluate(_fit_input(val_data), verbose=0)
-    kept_epochs = [best_epoch if best_epoch in kept else int(entries[0]["epoch"])]
+    kept_epochs = [best_epoch]
     averaged = []
     if options.average_last and options.average_last > 1 and len(entries) >= 2:
         last = entries[: options.average_last]

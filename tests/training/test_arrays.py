@@ -245,3 +245,20 @@ def test_the_command_line_stops_at_a_deadline_already_past(tmp_path):
 def test_fit_token_arrays_refuses_other_options(tmp_path):
     with pytest.raises(TypeError, match="TrainingOptions"):
         fit_token_arrays({"size": "tiny"}, token_data(), tmp_path, name="copier")
+
+
+def test_the_best_epoch_is_kept_when_its_epoch_checkpoint_was_deleted(tmp_path):
+    # Two good epochs, then two with a learning rate far too high (a resumed call with other options):
+    # the best epoch is an early one, and keep_checkpoints=1 has deleted its epoch checkpoint; its
+    # weights come from checkpoints/best.weights.h5 and give its validation loss from the history.
+    data = token_data()
+    options = TrainingOptions(**TINY, epochs=2, keep_checkpoints=1, checkpoint_dir=str(tmp_path / "epochs"))
+    fit_token_arrays(options, data, tmp_path / "run", name="copier")
+    summary = fit_token_arrays(options.replace(epochs=4, learning_rate_scale=3000.0), data, tmp_path / "run",
+                               name="copier")  # fmt: skip
+    with open(tmp_path / "run" / "history.csv", newline="") as handle:
+        val_losses = [float(row["val_loss"]) for row in csv.DictReader(handle)]
+    assert len(val_losses) == 4 and max(val_losses[2:]) > max(val_losses[:2])  # the high rate made it worse
+    assert summary["best_epoch"] <= 2 and summary["kept_epochs"] == [summary["best_epoch"]]
+    assert summary["validation_loss"] == pytest.approx(min(val_losses), abs=1e-4)
+    assert [entry["epoch"] for entry in ResumableCheckpoint(tmp_path / "epochs").checkpoints()] == [4]
