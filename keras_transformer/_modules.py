@@ -10,3 +10,28 @@ def installed(module):
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules
         return False
+
+
+class MissingExtra(ImportError):
+    """An optional dependency is missing; the message names the `pip install` extra that brings it.
+    The command line prints it as one line (exit status 2)."""
+
+
+def require(what, extra, modules):
+    """`MissingExtra` unless every one of `modules` is installed.
+
+    Args:
+        what: what needs them, as the user asked for it ("evaluate dates_iso", "plot_attention").
+        extra: the `keras-transformer[...]` extra that installs them ("data", "plot", "minilm").
+        modules: importable module names.
+
+    Example:
+    >>> require("plot_attention", "plot", ["os"])
+    >>> require("plot_attention", "plot", ["no_such_module_here"])
+    Traceback (most recent call last):
+    ...
+    keras_transformer._modules.MissingExtra: plot_attention needs no_such_module_here: pip install "keras-transformer[plot]"
+    """
+    missing = [module for module in modules if not installed(module)]
+    if missing:
+        raise MissingExtra(f'{what} needs {", ".join(missing)}: pip install "keras-transformer[{extra}]"')

@@ -100,11 +100,18 @@ def one_of(name, value, choices):
     return value
 
 
-def texts(name, value):
-    """`value` as a list of str; `TypeError` for one bare string or a non-str item (naming its index)."""
+def texts(name, value, method="predict"):
+    """`value` as a list of str; `TypeError` for one bare string, None or another non-iterable, or a
+    non-str item (naming its index). `method` is what the user called, for the hint."""
     if isinstance(value, (str, bytes)):
-        raise TypeError(f"`{name}` must be a list of strings, not one string. Wrap it: predict([text]).")
-    value = list(value)
+        raise TypeError(f"`{name}` must be a list of strings, not one string. Wrap it: {method}([text]).")
+    try:
+        value = list(value)
+    except TypeError:
+        raise TypeError(
+            f"`{name}` must be a list of strings. Received: {name}={value!r} (type {type(value).__name__}); "
+            f"e.g. {method}([\"text\"])"
+        ) from None
     for index, text in enumerate(value):
         if not isinstance(text, str):
             raise TypeError(f"`{name}` must hold str. Received: {type(text).__name__} at index {index}")

@@ -19,12 +19,20 @@ import os
 import sys
 import warnings
 
+from keras_transformer import _modules
+
 # Inputs at least this many show a progress bar (on a terminal, unless --quiet).
 PROGRESS_MIN_TEXTS = 512
+# The tasks `train` offers, for its --help (which must not import the tasks: that loads TensorFlow);
+# tests/test_cli.py checks it against `keras_transformer.zoo.tasks.task_names()`.
+TRAIN_TASKS = ("reverse", "g2p_en", "itn_numbers", "dates_iso", "pairs")
 
 
 class CommandError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
+
+
+MissingExtra = _modules.MissingExtra
 
 
 # What each kind of zoo model is for, in the command's terms.
@@ -212,6 +220,7 @@ def cmd_export(args):
 
 
 def cmd_plot_attention(args):
+    _modules.require("plot-attention", "plot", ["matplotlib"])
     from keras_transformer import viz
 
     entry = _load(args.name, kind="seq2seq")
@@ -230,6 +239,7 @@ def cmd_plot_attention(args):
 
 
 def cmd_plot_pe(args):
+    _modules.require("plot-pe", "plot", ["matplotlib"])
     from keras_transformer import viz
 
     viz.plot_positional_encoding(args.length, args.d_model, save_path=args.out)
@@ -239,7 +249,8 @@ def cmd_plot_pe(args):
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="keras-transformer", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--verbose", action="store_true", help="let TensorFlow's log lines and warnings through")
+    parser.add_argument("--verbose", action="store_true",
+                        help="let TensorFlow's log lines and warnings through (anywhere on the line)")  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True)
 
     zoo_parser = commands.add_parser("zoo", help="the model zoo")
@@ -281,7 +292,7 @@ def build_parser():
     evaluate.set_defaults(run=cmd_evaluate)
 
     train = commands.add_parser("train", help="train a zoo task's model (`train TASK --help` lists its options)")
-    train.add_argument("task", help="reverse, g2p_en, itn_numbers, dates_iso, or another registered task")
+    train.add_argument("task", help=f"one of {', '.join(TRAIN_TASKS)}, or another registered task")
     train.add_argument("task_args", nargs=argparse.REMAINDER, help="the task's options")
     train.set_defaults(run=cmd_train)
 
@@ -306,14 +317,37 @@ def build_parser():
     pe.add_argument("--d-model", type=int, default=128)
     pe.add_argument("--out", required=True)
     pe.set_defaults(run=cmd_plot_pe)
-    return parser
+    return parser, commands.choices
+
+
+def parse_arguments(argv=None):
+    """The command line as users type it: `--verbose` anywhere (before a `--`), and each command's
+    options before, between or after its positional arguments (`predict g2p_en --strategy beam cat`)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    end = argv.index("--") if "--" in argv else len(argv)
+    verbose = "--verbose" in argv[:end]
+    argv = [word for index, word in enumerate(argv) if index >= end or word != "--verbose"]
+    parser, commands = build_parser()
+    command = next((index for index, word in enumerate(argv) if not word.startswith("-")), None)
+    if command is None or argv[command] not in commands or argv[command] == "train" or command > 0:
+        # Help, a mistyped command or a global option argparse should explain; `train` hands the rest
+        # of the line to the task's own parser (its options have no positionals to mix with).
+        args = parser.parse_args(argv)
+    else:
+        args = commands[argv[command]].parse_intermixed_args(argv[command + 1 :])
+        args.command = argv[command]
+    args.verbose = verbose
+    return args
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    args = parse_arguments(argv)
     with _quiet_tensorflow(args.verbose):
         try:
             return args.run(args)
+        except MissingExtra as error:
+            print(f"keras-transformer {args.command}: {error}", file=sys.stderr)
+            return 2
         except (CommandError, ValueError, TypeError) as error:
             print(f"keras-transformer {args.command}: {error}", file=sys.stderr)
             return 2

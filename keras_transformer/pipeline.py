@@ -191,13 +191,14 @@ class TextPipeline:
     def encode_texts(self, texts):
         """Texts -> `(B, S)` int32 ids as the pipeline feeds them to the model (truncated to the
         model's `max_length`, at least one column)."""
-        ragged = self.source_tokenizer.tokenize(tf.constant(check_texts(texts), tf.string), max_length=self.config.max_length)
+        ragged = self.source_tokenizer.tokenize(tf.constant(check_texts(texts, "encode_texts"), tf.string), max_length=self.config.max_length)
         return dense_source_ids(ragged).numpy()
 
 
-def check_texts(texts):
-    """`texts` as a list of str; `TypeError` for one bare string or a non-str item (naming its index)."""
-    return _validation.texts("texts", texts)
+def check_texts(texts, method="predict"):
+    """`texts` as a list of str; `TypeError` for one bare string, None, or a non-str item (naming its
+    index); the message names `method`, the method the user called."""
+    return _validation.texts("texts", texts, method)
 
 
 __all__ = ["TextPipeline", "check_texts", "dense_source_ids"]

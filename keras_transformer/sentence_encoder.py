@@ -106,7 +106,7 @@ class SentenceEncoder:
 
     def tokenize(self, texts):
         """Texts -> the `(B, S)` int32 ids the model is fed (zero-padded)."""
-        texts = check_texts(texts)
+        texts = check_texts(texts, "tokenize")
         return self.tokenizer.tokenize(tf.constant(texts, tf.string)).to_tensor(default_value=0).numpy()
 
     def embed(self, texts, batch_size=64, progress=None):
@@ -118,7 +118,7 @@ class SentenceEncoder:
                 which changes no vector: padding is masked).
             progress: optional callable `progress(done, total)` called after each batch.
         """
-        texts = check_texts(texts)
+        texts = check_texts(texts, "embed")
         batch_size = _validation.positive_int("batch_size", batch_size)
         vectors = np.zeros((len(texts), self.dimension), np.float32)
         function = self.texts_function()
@@ -143,11 +143,11 @@ class SentenceEncoder:
             For each query, a list of `(document index, score)` pairs, best first.
         """
         top_k = _validation.positive_int("top_k", top_k)
-        query_vectors = self.embed(queries, batch_size=batch_size)
+        query_vectors = self.embed(_validation.texts("queries", queries, "search"), batch_size=batch_size)
         if isinstance(documents, np.ndarray):
             document_vectors = documents
         else:
-            document_vectors = self.embed(documents, batch_size=batch_size)
+            document_vectors = self.embed(_validation.texts("documents", documents, "search"), batch_size=batch_size)
         if document_vectors.ndim != 2 or document_vectors.shape[1] != self.dimension:
             raise ValueError(
                 f"`documents` vectors must have shape (N, {self.dimension}). Received: shape={document_vectors.shape}"

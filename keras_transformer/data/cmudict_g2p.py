@@ -164,17 +164,35 @@ class CmudictG2p(tfds.core.GeneratorBasedBuilder):
 
     def _split_generators(self, dl_manager):
         del dl_manager  # everything is local
-        path = source_path()
-        with open(path, encoding="utf-8") as handle:
-            entries = parse_dictionary(handle)
+        entries = read_entries()
         return {split: self._generate_examples(entries, split) for split, _ in _SPLIT_PERCENT}
 
     def _generate_examples(self, entries, split):
-        for word, pronunciations in entries.items():
-            if split_of(word) != split:
-                continue
-            if split == "train":
-                for index, phonemes in enumerate(pronunciations):
-                    yield f"{word}/{index}", {"word": word, "phonemes": phonemes, "pronunciations": pronunciations}
-            else:
-                yield word, {"word": word, "phonemes": pronunciations[0], "pronunciations": pronunciations}
+        yield from _split_examples(entries, split)
+
+
+def read_entries(path=None):
+    """`parse_dictionary` of the file at `path` (default: `source_path()`)."""
+    with open(path or source_path(), encoding="utf-8") as handle:
+        return parse_dictionary(handle)
+
+
+def generate_examples(config=None, split=None):
+    """Yield `(key, example)` for every example of `split` (all splits for None), as the builder does,
+    without preparing anything: what the other builders' `generate_examples` do, for code that walks a
+    split of any of them. `config` is accepted for that common signature; this builder has none."""
+    del config
+    entries = read_entries()
+    for name in [split] if split is not None else [name for name, _ in _SPLIT_PERCENT]:
+        yield from _split_examples(entries, name)
+
+
+def _split_examples(entries, split):
+    for word, pronunciations in entries.items():
+        if split_of(word) != split:
+            continue
+        if split == "train":
+            for index, phonemes in enumerate(pronunciations):
+                yield f"{word}/{index}", {"word": word, "phonemes": phonemes, "pronunciations": pronunciations}
+        else:
+            yield word, {"word": word, "phonemes": pronunciations[0], "pronunciations": pronunciations}

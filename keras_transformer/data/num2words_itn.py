@@ -14,11 +14,26 @@ the first era). Splits are made BY NUMBER: `zlib.crc32(str(number)) % 100` below
 validation, else test, so every wording of a number (language, kind) falls in one split; the model is
 scored on numbers it never saw.
 
+English examples also come in the spellings people type (the `variant` feature; Japanese has only
+`num2words`):
+
+    variant      "one thousand, one hundred and twenty-one" becomes
+    num2words    (as num2words writes it)
+    no_hyphen    "one thousand, one hundred and twenty one"
+    no_and       "one thousand, one hundred twenty-one"
+    no_comma     "one thousand one hundred and twenty-one"
+    a_hundred    "a thousand, one hundred and twenty-one"   (only where the text starts "one hundred/thousand")
+    capitalized  "One Thousand, One Hundred And Twenty-One" or "ONE THOUSAND, ..." (by the number's crc32)
+    typed        "A thousand one hundred twenty one": all of the above at once
+
+A variant is only yielded where it changes the text, and it belongs to its number's split.
+
 Configs: `default` (numbers 0..99,999, years 1000..2099) and `small` (numbers 0..999, years 1990..2029,
 for tests and quick runs). Pass a `Num2wordsItnConfig` for other ranges.
 """
 
 import dataclasses
+import re
 import zlib
 
 import numpy as np
@@ -26,6 +41,7 @@ import tensorflow_datasets as tfds
 
 LANGUAGES = ("en", "ja")
 KINDS = ("cardinal", "ordinal", "year")
+VARIANTS = ("num2words", "no_hyphen", "no_and", "no_comma", "a_hundred", "capitalized", "typed")
 _FIRST_JAPANESE_ERA_YEAR = 645  # num2words refuses earlier years in Japanese
 _SPLIT_PERCENT = (("train", 90), ("validation", 95), ("test", 100))
 
@@ -73,12 +89,14 @@ class Num2wordsItnConfig(tfds.core.BuilderConfig):
         max_number: cardinals and ordinals cover `[0, max_number]`.
         min_year, max_year: the years covered (Japanese from 645 at the earliest).
         languages: a subset of `("en", "ja")`.
+        variants: the English spellings besides num2words' own (a subset of `VARIANTS[1:]`).
     """
 
     max_number: int = 99_999
     min_year: int = 1000
     max_year: int = 2099
     languages: tuple = LANGUAGES
+    variants: tuple = VARIANTS[1:]
 
     def __post_init__(self):
         if isinstance(self.max_number, bool) or not isinstance(self.max_number, int) or self.max_number < 0:
@@ -90,6 +108,39 @@ class Num2wordsItnConfig(tfds.core.BuilderConfig):
         unknown = set(self.languages) - set(LANGUAGES)
         if unknown or not self.languages:
             raise ValueError(f"`languages` must be a non-empty subset of {LANGUAGES}. Received: {self.languages!r}")
+        if set(self.variants) - set(VARIANTS[1:]):
+            raise ValueError(f"`variants` must be a subset of {VARIANTS[1:]}. Received: {self.variants!r}")
+
+
+def spelling_variant(text, variant, number=0):
+    """`text` (English, as num2words writes it) spelled as `variant` (one of `VARIANTS`); `number`
+    picks the capitalization of "capitalized" and "typed".
+
+    Example:
+    >>> text = "one thousand, one hundred and twenty-first"
+    >>> [spelling_variant(text, v, 1121) for v in ("no_hyphen", "no_and", "no_comma", "a_hundred")]
+    ['one thousand, one hundred and twenty first', 'one thousand, one hundred twenty-first', 'one thousand one hundred and twenty-first', 'a thousand, one hundred and twenty-first']
+    >>> spelling_variant(text, "typed", 1121)
+    'A thousand one hundred twenty first'
+    """
+    if variant == "num2words":
+        return text
+    if variant == "no_hyphen":
+        return text.replace("-", " ")
+    if variant == "no_and":
+        return text.replace(" and ", " ")
+    if variant == "no_comma":
+        return text.replace(",", "")
+    if variant == "a_hundred":
+        return re.sub(r"^one (hundred|thousand)", r"a \1", text)
+    case = zlib.crc32(str(number).encode("ascii")) % 3
+    if variant == "capitalized":
+        return text.upper() if case == 0 else text.title()
+    if variant == "typed":
+        for step in ("no_hyphen", "no_and", "no_comma", "a_hundred"):
+            text = spelling_variant(text, step)
+        return (text.upper(), text.title(), text[:1].upper() + text[1:])[case]
+    raise ValueError(f"`variant` must be one of {VARIANTS}. Received: variant={variant!r}")
 
 
 def generate_examples(config, split=None):
@@ -102,16 +153,22 @@ def generate_examples(config, split=None):
     for language in config.languages:
         for kind in ("cardinal", "ordinal"):
             for number in filter(wanted, range(config.max_number + 1)):
-                yield _example(number, language, kind, num2words(number, lang=language, to=kind))
+                yield from _examples(config, number, language, kind, num2words(number, lang=language, to=kind))
         first_year = config.min_year if language == "en" else max(config.min_year, _FIRST_JAPANESE_ERA_YEAR)
         for year in filter(wanted, range(first_year, config.max_year + 1)):
-            yield _example(year, language, "year", num2words(year, lang=language, to="year"))
+            yield from _examples(config, year, language, "year", num2words(year, lang=language, to="year"))
 
 
-def _example(number, language, kind, text):
-    key = f"{language}/{kind}/{number}"
-    example = {"text": text, "digits": digits_for(number, language, kind), "language": language, "kind": kind}
-    return key, {**example, "number": number}
+def _examples(config, number, language, kind, text):
+    """The num2words example and, in English, each variant that changes the text."""
+    example = {"digits": digits_for(number, language, kind), "language": language, "kind": kind, "number": number}
+    yield f"{language}/{kind}/{number}", {**example, "text": text, "variant": "num2words"}
+    if language != "en":
+        return
+    for variant in config.variants:
+        spelled = spelling_variant(text, variant, number)
+        if spelled != text:
+            yield f"{language}/{kind}/{number}/{variant}", {**example, "text": spelled, "variant": variant}
 
 
 class Num2wordsItn(tfds.core.GeneratorBasedBuilder):
@@ -120,8 +177,11 @@ class Num2wordsItn(tfds.core.GeneratorBasedBuilder):
     See the module docstring for the kinds, targets, configs and splits.
     """
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "First release: cardinals, ordinals, years in en and ja; split by number."}  # noqa: RUF012
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {  # noqa: RUF012
+        "1.0.0": "First release: cardinals, ordinals, years in en and ja; split by number.",
+        "1.1.0": "English spelling variants (no hyphen, no 'and', no comma, 'a hundred', capitals, all at once).",
+    }
     BUILDER_CONFIGS = [  # noqa: RUF012
         Num2wordsItnConfig(name="default", description="numbers 0..99,999; years 1000..2099"),
         Num2wordsItnConfig(
@@ -141,6 +201,7 @@ class Num2wordsItn(tfds.core.GeneratorBasedBuilder):
                     "language": tfds.features.Text(),
                     "kind": tfds.features.ClassLabel(names=KINDS),
                     "number": tfds.features.Scalar(dtype=np.int64),
+                    "variant": tfds.features.ClassLabel(names=VARIANTS),
                 }
             ),
             supervised_keys=("text", "digits"),

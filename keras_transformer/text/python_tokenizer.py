@@ -18,6 +18,7 @@ from keras_transformer.text import vocabulary as vocabulary_file
 # benchmarks/tf_lowercase.py): Python's `str.lower` has newer Unicode data than TensorFlow's ICU.
 _LOWERCASE_TABLE = pathlib.Path(__file__).with_name("tf_lowercase.json")
 _CAPITAL_SIGMA = "\u03a3"
+_WHITESPACE_RUNS = re.compile("[" + "".join(map(chr, vocabulary_file.WHITESPACE_CODE_POINTS)) + "]+")
 _ASCII_WHITESPACE_RUNS = re.compile("[" + re.escape("".join(sorted(vocabulary_file.ASCII_WHITESPACE))) + "]+")
 
 
@@ -25,7 +26,8 @@ class PythonTokenizer(vocabulary_file.VocabularyFields):
     """Maps text to token ids and back exactly as `keras_transformer.text.Tokenizer` does, in Python.
 
     Same vocabulary file (`Tokenizer.save` writes it), same reserved ids (0 pad, 1 start, 2 end,
-    3 unknown), same rules: invalid UTF-8 bytes become U+FFFD; "characters" splits into code points,
+    3 unknown), same rules: invalid UTF-8 bytes become U+FFFD; whitespace is stripped from the ends and
+    each inner run becomes one space; "characters" splits into code points,
     "whitespace" on runs of ASCII whitespace; `lowercase` lowercases as `tf.strings.lower(...,
     encoding="utf-8")` does (see `lowercase`); `tokenize` truncates to `max_length`; `detokenize`
     stops at the first end id, drops pad and start ids and writes `unknown_text` for the unknown id
@@ -72,6 +74,7 @@ class PythonTokenizer(vocabulary_file.VocabularyFields):
         elif not text.isascii():
             # Lone surrogates (a str decoded with "surrogateescape") become U+FFFD as their bytes would.
             text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        text = _WHITESPACE_RUNS.sub(" ", text).strip(" ")
         if self._lowercase:
             text = lowercase(text)
         if self._split_mode == "characters":

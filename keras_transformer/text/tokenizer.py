@@ -12,14 +12,19 @@ from keras_transformer.text import vocabulary as vocabulary_file
 _SPLITS = vocabulary_file.SPLITS
 _UNKNOWN_TEXT = vocabulary_file.UNKNOWN_TEXT
 _CORPUS_CHUNK = 8192
+# RE2 (`tf.strings.regex_replace`): one run of whitespace; a space at either end once runs are one space.
+_WHITESPACE_RUN = "[" + "".join(f"\\x{{{code_point:x}}}" for code_point in vocabulary_file.WHITESPACE_CODE_POINTS) + "]+"
+_END_SPACE = "^ | $"
 
 
 class Tokenizer(vocabulary_file.VocabularyFields, tf.Module):
     """Maps text to int32 token ids and back, with a fixed vocabulary and four reserved ids.
 
     Ids: 0 `"<pad>"` (padding), 1 `"<s>"` (start), 2 `"</s>"` (end), 3 `"<unk>"` (unknown); the
-    vocabulary's symbols take ids 4, 5, ... in the order given. Text is split into symbols in one of
-    two ways:
+    vocabulary's symbols take ids 4, 5, ... in the order given. Whitespace is normalized first: a text's
+    leading and trailing whitespace is dropped and each inner run of whitespace (any code point
+    `str.isspace` accepts: tabs, newlines, U+3000...) becomes one space, so `"  cat "` and `"cat"` get
+    the same ids. Text is then split into symbols in one of two ways:
 
     - `"characters"`: Unicode code points (`tf.strings.unicode_split`). Nothing is normalized: a
       letter and a combining mark after it are two symbols, and a right-to-left string keeps its
@@ -142,8 +147,8 @@ class Tokenizer(vocabulary_file.VocabularyFields, tf.Module):
 
         Returns:
             For `(B,)` input, an int32 `tf.RaggedTensor` `(B, None)`; for a scalar, an int32
-            `tf.Tensor` `(length,)`. An empty or whitespace-only text gives an empty row (the latter
-            only in "whitespace" mode; in "characters" mode spaces are symbols).
+            `tf.Tensor` `(length,)`. An empty or whitespace-only text gives an empty row; in
+            "characters" mode the single spaces between words are symbols.
         """
         _validation.positive_int("max_length", max_length, allow_none=True)
         texts = _as_string_tensor(texts, "texts")
@@ -210,6 +215,7 @@ def _split(texts, split, lowercase):
     """A string tensor -> its symbols (ragged for rank 1), the way `Tokenizer` splits."""
     # Invalid UTF-8 bytes -> U+FFFD first, so lowercasing and splitting never fail on them.
     texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace")
+    texts = tf.strings.regex_replace(tf.strings.regex_replace(texts, _WHITESPACE_RUN, " "), _END_SPACE, "")
     if lowercase:
         texts = tf.strings.lower(texts, encoding="utf-8")
     if split == "characters":

@@ -16,6 +16,13 @@ SPLITS = ("characters", "whitespace")
 UNKNOWN_TEXT = {"characters": "\ufffd", "whitespace": "<unk>"}
 # What `tf.strings.split` without a separator splits on (ASCII only: U+3000 and friends stay inside symbols).
 ASCII_WHITESPACE = frozenset(" \t\n\v\f\r")
+# Every code point Python's `str.isspace` accepts (what `str.split()` splits on). Both tokenizers strip
+# them from the ends of a text and write each inner run of them as one " " before anything else, so
+# "  cat ", "cat" and "cat\n" are one input in every runtime.
+WHITESPACE_CODE_POINTS = (
+    *range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029,
+    0x202F, 0x205F, 0x3000,
+)
 
 
 def check_vocabulary(vocabulary, split):

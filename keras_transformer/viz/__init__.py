@@ -5,13 +5,9 @@ display, any backend) and leaves pyplot's global state alone; `save_path=` write
 matplotlib (`pip install "keras-transformer[plot]"`).
 """
 
-try:
-    import matplotlib  # noqa: F401
-except ImportError as error:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        'keras_transformer.viz needs matplotlib: pip install "keras-transformer[plot]" '
-        '(or pip install "matplotlib>=3.7,<4")'
-    ) from error
+from keras_transformer import _modules
+
+_modules.require("keras_transformer.viz", "plot", ["matplotlib"])
 
 from keras_transformer.viz.attention import (
     KINDS,

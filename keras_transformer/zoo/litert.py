@@ -111,7 +111,7 @@ class LiteRTPipeline:
     def encode_texts(self, texts):
         """Texts -> `(B, S)` int32 ids as the generator gets them (truncated to the model's
         `max_length`, zero-padded, at least one column), like `TextPipeline.encode_texts`."""
-        rows = self.source_tokenizer.tokenize(_validation.texts("texts", texts), max_length=self.max_length)
+        rows = self.source_tokenizer.tokenize(_validation.texts("texts", texts, "encode_texts"), max_length=self.max_length)
         ids = np.zeros((len(rows), max([1, *map(len, rows)])), np.int32)
         for index, row in enumerate(rows):
             ids[index, : len(row)] = row

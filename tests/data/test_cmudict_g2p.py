@@ -157,3 +157,25 @@ def test_source_path_setting():
 def test_unknown_dataset_name():
     with pytest.raises(ValueError, match="name='nope'"):
         keras_transformer.data.get_builder("nope")
+
+
+def test_generate_examples_walks_a_split_like_the_builder(built):
+    # Code that reads a zoo model's test inputs without preparing the dataset (a fresh machine) walks
+    # the builder module's `generate_examples(config, split)`; it must give the prepared split's examples.
+    _, splits = built
+    previous = cmudict_g2p.set_source_path(FIXTURE)
+    try:
+        for split, examples in splits.items():
+            walked = [example for _, example in cmudict_g2p.generate_examples(None, split=split)]
+            key = lambda e: (e["word"], e["phonemes"])  # noqa: E731
+            assert sorted(walked, key=key) == sorted(examples, key=key), split
+        everything = list(cmudict_g2p.generate_examples())
+    finally:
+        cmudict_g2p.set_source_path(previous)
+    assert len(everything) == sum(len(examples) for examples in splits.values())
+
+
+@pytest.mark.parametrize("name", sorted(keras_transformer.data.BUILDERS))
+def test_every_builder_module_can_walk_a_split(name):
+    module = __import__(keras_transformer.data.BUILDERS[name].__module__, fromlist=["generate_examples"])
+    assert callable(module.generate_examples), f"{module.__name__} has no module-level generate_examples"

@@ -11,7 +11,7 @@ import pytest
 from keras_transformer import zoo
 from keras_transformer.export import tflite
 from keras_transformer.zoo import litert
-from tests.test_zoo_models import test_split_examples
+from tests.zoo_inputs import test_split_pairs
 
 COUNT, BATCH = 1000, 100
 SEQ2SEQ = zoo.list_models(kind=zoo.SEQ2SEQ)
@@ -21,7 +21,7 @@ def compare(name, count, runtime_folder=None):
     """`(texts, Keras outputs, LiteRT outputs)` on the first `count` test inputs of zoo model `name`,
     the LiteRT runtime loaded from `runtime_folder` (default: the model's own folder)."""
     pipeline = zoo.load(name)
-    texts = [source for source, _ in test_split_examples(pipeline.info, count)]
+    texts = [source for source, _ in test_split_pairs(pipeline.info, count)]
     assert len(texts) == count
     runtime = zoo.load(str(runtime_folder or pipeline.path), runtime="litert")
     return texts, pipeline.predict(texts, batch_size=BATCH), runtime.predict(texts, batch_size=BATCH)

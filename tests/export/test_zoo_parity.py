@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from keras_transformer import zoo
 from keras_transformer.export import export
-from tests.test_zoo_models import test_split_examples
+from tests.zoo_inputs import test_split_pairs
 
 COUNT = 500
 BATCH = 100
@@ -15,7 +15,7 @@ BATCH = 100
 @pytest.mark.parametrize("name", zoo.list_models(kind=zoo.SEQ2SEQ))
 def test_saved_model_serving_default_equals_predict(name, tmp_path):
     pipeline = zoo.load(name)
-    texts = [source for source, _ in test_split_examples(pipeline.info, COUNT)]
+    texts = [source for source, _ in test_split_pairs(pipeline.info, COUNT)]
     assert len(texts) == COUNT
     expected = pipeline.predict(texts, batch_size=BATCH)
 

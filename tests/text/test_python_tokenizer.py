@@ -1,7 +1,6 @@
 """`PythonTokenizer` gives exactly the TensorFlow `Tokenizer`'s ids and texts: on every zoo model's test
 inputs, on adversarial strings, and with TensorFlow's lowercasing table checked against TensorFlow."""
 
-import importlib
 import importlib.util
 import json
 import pathlib
@@ -14,9 +13,9 @@ import pytest
 import tensorflow as tf
 
 from keras_transformer import zoo
-from keras_transformer.data import BUILDERS, default_data_dir, read_columns
 from keras_transformer.text import PythonTokenizer, Tokenizer
 from keras_transformer.text.python_tokenizer import lowercase
+from tests.zoo_inputs import test_split_pairs
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -147,29 +146,12 @@ def test_imports_no_tensorflow():
     )
     assert result.returncode == 0, result.stderr
 
-
-def test_split_sources(info):
-    """Every source text of a zoo model's test split (and its targets): read from the prepared dataset,
-    or walked by the builder's own generator when it is not prepared."""
-    builder = BUILDERS[info.dataset](data_dir=str(default_data_dir()), config=info.dataset_config)
-    fields = [info.source_field, info.target_field]
-    if builder.is_prepared():
-        columns = read_columns(info.dataset, "test", fields, config=info.dataset_config)
-        return columns[info.source_field], columns[info.target_field]
-    module = importlib.import_module(type(builder).__module__)
-    examples = [example for _, example in module.generate_examples(builder.builder_config, split="test")]
-    return [e[info.source_field] for e in examples], [e[info.target_field] for e in examples]
-
-
-test_split_sources.__test__ = False  # a helper, not a test
-
-
 @pytest.mark.parametrize("name", zoo.list_models(kind=zoo.SEQ2SEQ))
 def test_zoo_model_test_inputs_give_the_same_ids(name):
     directory = zoo.model_dir(name)
     info = zoo.read_settings(directory)[0]
     max_length = json.loads((directory / "config.json").read_text())["max_length"]
-    sources, targets = test_split_sources(info)
+    sources, targets = (list(side) for side in zip(*test_split_pairs(info)))
     assert sources, f"{name}: no test inputs"
     for side, texts in (("source", sources), ("target", targets)):
         path = directory / f"{side}_vocabulary.json"
