@@ -3,6 +3,7 @@ examples, data, model, training (with the per-epoch history), the decoding chose
 validation and test metrics, limitations."""
 
 import json
+import pathlib
 
 
 def model_card(task, figures):
@@ -30,9 +31,7 @@ def model_card(task, figures):
         ],
         "",
         "```bash",
-        f'keras-transformer predict {task.name} "{shown[0][0]}"'
-        if shown
-        else f"keras-transformer predict {task.name} ...",
+        f"keras-transformer predict {_model_argument(task, figures)} " + (f'"{shown[0][0]}"' if shown else "..."),
         "```",
         "",
         "## Data",
@@ -46,10 +45,15 @@ def model_card(task, figures):
         "## Training",
         "",
         "```bash",
-        *[stage["command"] for stage in figures["previous_stages"]],
-        # A run resumed from its --checkpoint-dir lists every command it was run with, oldest first.
-        *figures.get("resumed_commands", []),
-        figures["command"],
+        *[
+            portable_command(command, figures.get("run_folder"))
+            for command in [
+                *[stage["command"] for stage in figures["previous_stages"]],
+                # A run resumed from its --checkpoint-dir lists every command it was run with, oldest first.
+                *figures.get("resumed_commands", []),
+                figures["command"],
+            ]
+        ],
         "```",
         "",
         *_stages_lines(figures),
@@ -64,6 +68,47 @@ def model_card(task, figures):
     if notes:
         lines += ["## Limitations", "", notes, ""]
     return "\n".join(lines)
+
+
+def _model_argument(task, figures):
+    """How `keras-transformer predict` names the packaged folder: by name for a model the zoo ships,
+    else by the folder's path as the run was given it (`./reverse_model`)."""
+    from keras_transformer.zoo import registry
+
+    if task.name in registry.list_models():
+        return task.name
+    folder = figures.get("zoo_dir")
+    if not folder:
+        return task.name
+    folder = portable_command(folder, figures.get("run_folder"))
+    return folder if "/" in folder else f"./{folder}"
+
+
+def portable_command(command, run_folder=None):
+    """`command` as a card shows it: no path of the machine it ran on. A path inside the run folder
+    is written `RUN/...` (the run folder itself `RUN`); another absolute path, or one through a hidden
+    folder, is written by its last part alone; other relative paths stay as typed.
+
+    Example:
+    >>> portable_command("keras-transformer train g2p_en --trained-run /root/gpu/run --zoo-dir /root/gpu/zoo", "/root/gpu/run")
+    'keras-transformer train g2p_en --trained-run RUN --zoo-dir zoo'
+    >>> portable_command('python -m x .gpu/ids.npz --output-dir runs/a --stop-at "$(( 1 + 2 ))"')
+    'python -m x ids.npz --output-dir runs/a --stop-at "$(( 1 + 2 ))"'
+    """
+    run = pathlib.PurePath(run_folder) if run_folder else None
+    words = command.split(" ")
+    for index, word in enumerate(words):
+        option, equals, value = word.rpartition("=") if word.startswith("--") and "=" in word else ("", "", word)
+        if "/" not in value or value.startswith(("-", "$", '"', "'", "http")):
+            continue
+        path = pathlib.PurePath(value)
+        hidden = any(part.startswith(".") and part not in (".", "..") for part in path.parts)
+        if run is not None and path.is_absolute() and (path == run or run in path.parents):
+            value = "RUN" if path == run else f"RUN/{path.relative_to(run)}"
+        elif path.is_absolute() or hidden:
+            value = path.name
+        words[index] = option + equals + value
+    return " ".join(words)
 
 
 def _symbols(split, lowercase):
@@ -193,6 +238,17 @@ def _stages_lines(figures):
     stages = figures["previous_stages"]
     if not stages:
         return []
+    zoo_stage = next((stage for stage in stages if stage.get("zoo_folder")), None)
+    if zoo_stage is not None:
+        minutes = zoo_stage.get("train_seconds")
+        return [
+            f"The commands before the last one trained the zoo model `{zoo_stage['zoo_folder']}` as it was before "
+            "this run (its earlier card, in the repository's history, has their figures"
+            + (f"; {minutes / 60:.1f} minutes of `fit` in all" if minutes else "")
+            + "); the last one continues from its weights (`--initial-weights`, weights only: the optimizer and "
+            "its warmup start afresh). This run:",
+            "",
+        ]
     earlier = "; ".join(
         f"{stage.get('steps', '?')} steps in {stage.get('train_seconds', 0) / 60:.1f} minutes of `fit`, "
         + (

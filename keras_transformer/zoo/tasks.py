@@ -16,6 +16,7 @@ import dataclasses
 import json
 import os
 import pathlib
+import re
 import shlex
 import time
 
@@ -312,6 +313,7 @@ class Task:
             "validation_decode_seconds": round(decode_seconds, 1),
             "seed": options.seed,
             "command": command_line(self.name, argv),
+            "run_folder": str(output_dir.resolve()),
             "resumed_commands": earlier_commands,
             "options": options.to_dict(),
             "arguments": {k: v for k, v in vars(args).items() if k not in options.to_dict()},
@@ -327,8 +329,8 @@ class Task:
         figures["shown"] = [(source, output, expected) for (source, expected), output in zip(self.examples, shown)]
         figures["total_seconds_before_packaging"] = round(time.monotonic() - started, 1)
         zoo_dir = pathlib.Path(args.zoo_dir or output_dir / self.name)
-        self.package(zoo_dir, pipeline, result.history, figures, args, readings)
         figures["zoo_dir"] = str(zoo_dir)
+        self.package(zoo_dir, pipeline, result.history, figures, args, readings)
         figures["zoo_megabytes"] = round(sum(p.stat().st_size for p in zoo_dir.iterdir() if p.is_file()) / 1e6, 2)
         return _finish(figures, output_dir, started)
 
@@ -577,13 +579,18 @@ def resumed_commands(output_dir, command, checkpoint_dir):
 
 
 def previous_stages(initial_weights):
-    """The runs a run continues (`--initial-weights` of an earlier run's checkpoint), oldest first:
-    their command, `fit` seconds and steps, from that run's `metrics.json`."""
+    """The runs a run continues (`--initial-weights` of an earlier run's checkpoint, or of a zoo folder's
+    weights), oldest first: their command, `fit` seconds and steps, from that run's `metrics.json`, or
+    the commands and total `fit` minutes that the zoo folder's card lists."""
     if not initial_weights:
         return []
-    metrics_path = pathlib.Path(initial_weights).resolve().parents[1] / "metrics.json"
+    weights = pathlib.Path(initial_weights).resolve()
+    if (weights.parent / "zoo.json").is_file() and (weights.parent / "card.md").is_file():
+        return _zoo_card_stages(weights.parent)
+    metrics_path = weights.parents[1] / "metrics.json"
     if not metrics_path.is_file():
-        return [{"command": f"(unknown: no {metrics_path})", "initial_weights": initial_weights}]
+        return [{"command": f"(unknown: {initial_weights} has no metrics.json two folders up)",
+                 "initial_weights": initial_weights}]  # fmt: skip
     earlier = json.loads(metrics_path.read_text())
     stage = {
         "command": earlier["command"],
@@ -594,6 +601,22 @@ def previous_stages(initial_weights):
         "validation_exact_match": (earlier.get("validation") or {}).get("exact_match"),
     }
     return [*earlier.get("previous_stages", []), stage]
+
+
+def _zoo_card_stages(zoo_dir):
+    """The stages of the zoo folder a run continues from, as its card tells them: every command of its
+    Training block, the last one carrying the card's total `fit` minutes."""
+    card = (zoo_dir / "card.md").read_text(encoding="utf-8")
+    training = card.split("## Training", 1)[-1]
+    block = training.split("```bash", 1)[-1].split("```", 1)[0]
+    commands = [line for line in block.strip().splitlines() if line.strip()]
+    total = re.search(r"Total `fit` time of all stages: ([\d.]+) minutes", training) or re.search(
+        r"`fit` took ([\d.]+) minutes", training
+    )
+    stages = [{"command": command} for command in commands]
+    if stages:
+        stages[-1].update(zoo_folder=zoo_dir.name, train_seconds=float(total[1]) * 60 if total else None)
+    return stages
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -81,7 +81,19 @@ def test_unknown_symbols_map_to_unknown_id():
 
 def test_empty_and_whitespace_only_texts():
     characters = Tokenizer.from_corpus(["a b"])
-    assert characters.tokenize(["", "  ", "a"]).to_list() == [[], [4, 4], [5]]  # spaces are symbols here
+    assert characters.tokenize(["", "  ", "a"]).to_list() == [[], [], [5]]
+
+
+def test_whitespace_is_stripped_and_collapsed_before_splitting():
+    # The reference: Python's own idea of whitespace (`str.split()`), joined back with one space.
+    characters = Tokenizer.from_corpus(["a b"], lowercase=True)
+    texts = ["  a   b ", "a\tb\n", "\u3000A\u00a0\u2009b\u205f", "a\x1cb", "\r\n", "a b"]
+    expected = [[characters.vocabulary.index(c) + 4 for c in " ".join(t.lower().split())] for t in texts]
+    assert characters.tokenize(texts).to_list() == expected
+    assert expected[0] == expected[-1]
+    assert Tokenizer.from_corpus(["  x  y "]).vocabulary == [" ", "x", "y"]  # the corpus is read the same way
+    words = Tokenizer.from_corpus(["AA B"], split="whitespace")
+    assert words.tokenize(["AA\u3000B", " AA  B "]).to_list() == [[4, 5], [4, 5]]
     words = Tokenizer.from_corpus(["a b"], split="whitespace")
     assert words.tokenize(["", "  \t\n ", "a"]).to_list() == [[], [], [4]]
     assert decode(words.detokenize(tf.zeros([2, 0], tf.int32))) == ["", ""]
@@ -193,10 +205,11 @@ def test_from_corpus_is_deterministic_and_respects_counts():
 
 
 def test_from_corpus_agrees_with_tokenize_on_non_ascii_whitespace():
-    # U+3000 (ideographic space) does not split in tf.strings.split; the vocabulary must agree.
+    # U+3000 (ideographic space) is whitespace to the normalization that runs before splitting; the
+    # vocabulary must agree with tokenize.
     tokenizer = Tokenizer.from_corpus(["a\u3000b c"], split="whitespace")
-    assert tokenizer.vocabulary == ["a\u3000b", "c"]
-    assert tokenizer.tokenize(["a\u3000b c"]).to_list() == [[4, 5]]
+    assert tokenizer.vocabulary == ["a", "b", "c"]
+    assert tokenizer.tokenize(["a\u3000b c"]).to_list() == [[4, 5, 6]]
 
 
 def test_lowercase_option():
