@@ -330,9 +330,8 @@ def test_readme_bash_block_runs_and_prints_what_it_shows(line, commands, shown, 
     folder, env = shell
     printed = []
     for number, command in commands:
-        runnable, elsewhere = _bash_command(command)
-        if runnable is None:
-            assert shown is None, f"README.md:{number} shows output for a command that runs elsewhere ({elsewhere})"
+        runnable, _ = _bash_command(command)
+        if runnable is None:  # the block's shown output is what its other commands print
             continue
         result = subprocess.run(["bash", "-c", runnable], cwd=folder, env=env, capture_output=True, text=True,
                                 timeout=900)  # fmt: skip

@@ -4,6 +4,7 @@ validation and test metrics, limitations."""
 
 import json
 import pathlib
+import re
 
 
 def model_card(task, figures):
@@ -45,15 +46,17 @@ def model_card(task, figures):
         "## Training",
         "",
         "```bash",
-        *[
-            portable_command(command, figures.get("run_folder"))
-            for command in [
-                *[stage["command"] for stage in figures["previous_stages"]],
-                # A run resumed from its --checkpoint-dir lists every command it was run with, oldest first.
-                *figures.get("resumed_commands", []),
-                figures["command"],
+        *_commands_lines(
+            [
+                portable_command(command, figures.get("run_folder"))
+                for command in [
+                    *[stage["command"] for stage in figures["previous_stages"]],
+                    # A run resumed from its --checkpoint-dir lists every command it was run with, oldest first.
+                    *figures.get("resumed_commands", []),
+                    figures["command"],
+                ]
             ]
-        ],
+        ),
         "```",
         "",
         *_stages_lines(figures),
@@ -68,6 +71,13 @@ def model_card(task, figures):
     if notes:
         lines += ["## Limitations", "", notes, ""]
     return "\n".join(lines)
+
+
+def _commands_lines(commands):
+    """The card's commands, after a note on `RUN` when a path is written relative to the run folder."""
+    if any(re.search(r"(^|[ =])RUN(/|$| )", command) for command in commands):
+        return ["# RUN: the run's folder (--output-dir, or --trained-run where it was packaged)", *commands]
+    return commands
 
 
 def _model_argument(task, figures):
@@ -362,6 +372,9 @@ def _metrics_lines(task, figures):
         + (", the decoding by validation exact match." if figures.get("decoding_sweep") else "."),
         "",
     ]
+    for field, table in figures.get("test_breakdown", {}).items():
+        line = _table_line(field, table)
+        lines += ["Test " + line[0].lower() + line[1:], ""]
     test = figures.get("test_readings")
     if test:
         lines += [

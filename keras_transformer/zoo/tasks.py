@@ -381,6 +381,13 @@ class Task:
             }
         return scores
 
+    def add_test_breakdown(self, figures, args, predictions):
+        """`figures["test_breakdown"]`: the test exact match by each group field (language, kind, the
+        spelling variant...) of the test predictions, in the order `read("test")` gives the split."""
+        test = self.read("test", args)
+        if test.groups and len(test) == len(predictions):
+            figures["test_breakdown"] = self.score(test, predictions)["breakdown"]
+
     def choose_decoding(self, pipeline, validation, args):
         """Decode the first `--compare-beam-examples` validation examples greedily and with beam search
         for each `--beam-sizes` x `--length-penalties`, and choose the setting (`sweep.choose_decoding`:
@@ -436,6 +443,8 @@ class Task:
             )
             test = Split(chosen.sources, [r[0] for r in chosen.references], chosen.references)
             figures["test_readings"] = self.score(test, chosen.predictions, readings)
+        elif own is not None:
+            self.add_test_breakdown(figures, args, own.predictions)
         folder.write_settings(zoo_dir, info.replace(card_metrics=card_metrics), pipeline.settings)
         (pathlib.Path(zoo_dir) / "card.md").write_text(model_card(self, figures), encoding="utf-8")
         write_manifest(zoo_dir)
@@ -775,9 +784,14 @@ def _itn_data(sizes):
         "e.g. 平成十一年 -> 1999年). "
         f"Split BY NUMBER (crc32 of the number): train {sizes['train']:,}, validation {sizes['validation']:,}, "
         f"test {sizes['test']:,} examples; every wording of a number (language, kind) is in one split, so the "
-        f"test numbers were never seen. Each year example is repeated {ITN_YEAR_REPEATS} times in a training pass, "
+        f"test numbers were never seen. English numbers also come in the spellings people type (dataset version "
+        "1.1.0, the `variant` field): without hyphens (twenty one), without \"and\" (one hundred five), without "
+        "commas, with \"a hundred\" / \"a thousand\" for a leading \"one\", in capitals or title case, and all of "
+        "these at once (\"typed\"); each variant of a number is in that number's split. "
+        f"Each year example is repeated {ITN_YEAR_REPEATS} times in a training pass, "
         f"and each cardinal or ordinal below 1,000 {ITN_SMALL_REPEATS} times (they are 1% of the data), below 100 "
-        f"{ITN_SHORT_REPEATS[100]} times and below 10 {ITN_SHORT_REPEATS[10]} times."
+        f"{ITN_SHORT_REPEATS[100]} times and below 10 {ITN_SHORT_REPEATS[10]} times; the capitalized variant is left "
+        "out of training (the source is lowercased, so it repeats another example)."
     )
 
 
@@ -875,6 +889,8 @@ register_task(
         defaults=SHORT_TEXT_DEFAULTS,
         examples=(
             ("two thousand and twenty-four", "2024"),
+            ("twenty one", "21"),
+            ("A hundred five", "105"),
             ("forty-two thousand, one hundred and seventh", "42107th"),
             ("nineteen ninety-nine", "1999"),
             ("八万六千五百二十七", "86527"),
@@ -882,10 +898,11 @@ register_task(
             ("平成十一年", "1999年"),
         ),
         notes=(
-            "Numbers above 99,999, negative numbers, decimals and fractions are outside the training data; "
-            'inputs must be written the way num2words writes them (English: "and" after hundreds, commas '
-            "after thousands, hyphenated tens; Japanese: kanji numerals). Japanese years before 1000 are "
-            "not covered."
+            "Numbers above 99,999, negative numbers, decimals and fractions are outside the training data, and so "
+            'are sentences around a number ("the twenty-first"), digits mixed with words and misspellings. English '
+            'may leave out hyphens, "and" and commas, say "a hundred", and use any case (the test split measures '
+            "each spelling, see Metrics); Japanese must be kanji numerals as num2words writes them. Japanese years "
+            "before 1000 are not covered."
         ),
     )
 )
