@@ -5,8 +5,10 @@ and needs no network. Importing this package registers the builders with TFDS, s
 `tfds.load("cmudict_g2p", data_dir=...)` works too.
 """
 
+import contextlib
 import os
 import pathlib
+import sys
 
 from keras_transformer import _modules
 from keras_transformer.data.batching import DEFAULT_BOUNDS, LengthBuckets, example_lengths, read_columns, tokenize_pairs
@@ -70,7 +72,10 @@ def get_builder(name, data_dir=None, config=None):
     builder = BUILDERS[name](data_dir=str(data_dir), config=config)
     # Nothing is downloaded: the builders read local files. try_download_gcs=False keeps TFDS from
     # looking for a pre-built copy on Google Cloud Storage.
-    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(try_download_gcs=False))
+    # TFDS prints its "Downloading and preparing..." lines to stdout, where `keras-transformer evaluate`
+    # writes its JSON report: they go to stderr, with its progress bars.
+    with contextlib.redirect_stdout(sys.stderr):
+        builder.download_and_prepare(download_config=tfds.download.DownloadConfig(try_download_gcs=False))
     return builder
 
 

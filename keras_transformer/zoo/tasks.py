@@ -243,6 +243,10 @@ class Task:
                                  f"{run_file} does not exist. Received: trained_run={args.trained_run!r}")  # fmt: skip
             trained_run = json.loads(run_file.read_text())
             options = TrainingOptions(**trained_run["options"])
+            if args.max_examples is not None:
+                # The token arrays were written from the first --max-examples pairs: read the same pairs, so
+                # that the tokenizers match the run's vocabularies.
+                options = dataclasses.replace(options, max_examples=args.max_examples)
             commands = output_dir / "commands.txt"
             earlier_commands = commands.read_text(encoding="utf-8").splitlines() if commands.is_file() else []
         output_dir.mkdir(parents=True, exist_ok=True)

@@ -241,3 +241,26 @@ def test_cli_missing_file(tmp_path):
         env={**os.environ, zoo.ZOO_VARIABLE: str(tmp_path)},
     )
     assert result.returncode == 2 and "does not list config.json" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("texts", "message"),
+    [
+        ("cat", r"not one string. Wrap it: predict\(\[text\]\)"),
+        (None, r"`texts` must be a list of strings. Received: texts=None \(type NoneType\)"),
+        (7, r"Received: texts=7 \(type int\)"),
+        (["a", None], r"NoneType at index 1"),
+    ],
+)
+def test_predict_refuses_what_is_not_a_list_of_texts(entry, texts, message):
+    with pytest.raises(TypeError, match=message):
+        entry.predict(texts)
+
+
+def test_messages_name_the_method_called():
+    from keras_transformer import _validation
+
+    with pytest.raises(TypeError, match=r"Wrap it: embed\(\[text\]\)"):
+        _validation.texts("texts", "hello", "embed")
+    with pytest.raises(TypeError, match=r"e.g. search\(\[\"text\"\]\)"):
+        _validation.texts("queries", None, "search")
