@@ -252,11 +252,11 @@ def _stages_lines(figures):
     if zoo_stage is not None:
         minutes = zoo_stage.get("train_seconds")
         return [
-            f"The commands before the last one trained the zoo model `{zoo_stage['zoo_folder']}` as it was before "
-            "this run (its earlier card, in the repository's history, has their figures"
-            + (f"; {minutes / 60:.1f} minutes of `fit` in all" if minutes else "")
-            + "); the last one continues from its weights (`--initial-weights`, weights only: the optimizer and "
-            "its warmup start afresh). This run:",
+            f"The first {len(stages)} command{'s' if len(stages) > 1 else ''} trained the zoo model "
+            f"`{zoo_stage['zoo_folder']}` as it was before this run (its earlier card, in the repository's history, "
+            "has their figures" + (f"; {minutes / 60:.1f} minutes of `fit` in all" if minutes else "")
+            + "); the rest are this run, which continues from its weights (`--initial-weights`, weights only: the "
+            "optimizer and its warmup start afresh). This run:",
             "",
         ]
     earlier = "; ".join(
