@@ -379,7 +379,9 @@ def _describe_data(pairs, splits, fractions, base, model_name):
     sizes = splits.sizes()
     truncated = f" {pairs.truncated:,} of them truncated to the length limit." if pairs.truncated else ""
     text = (
-        f"Your pairs, read from `{pairs.path}`: {len(pairs):,} pairs.{truncated} Split by a stable hash of the "
+        # The file's name alone: a card names no path of the machine it was trained on.
+        f"Your pairs, read from `{pathlib.Path(pairs.path).name}`: {len(pairs):,} pairs.{truncated} "
+        "Split by a stable hash of the "
         f"source text (SHA-1; {fractions[0]:.0%} / {fractions[1]:.0%} / {fractions[2]:.0%} of the distinct sources), "
         f"every pair with the same source on one side, so no test source was seen in training: train "
         f"{sizes['train']:,}, validation {sizes['validation']:,}, test {sizes['test']:,} pairs. A prediction is right "

@@ -7,6 +7,7 @@ import pytest
 
 from keras_transformer import cli, zoo
 from keras_transformer.zoo import tasks
+from keras_transformer.zoo.card import portable_command
 
 TINY = ["--size", "tiny", "--no-jit-compile", "--log-every", "0", "--compare-beam-examples", "16", "--beam-sizes", "2",
         "--length-penalties", "0", "0.6"]  # fmt: skip
@@ -75,7 +76,10 @@ def test_train_reverse_from_the_command_line_packages_a_loadable_zoo_folder(tmp_
     (report,) = figures["test"]
     assert report["examples"] == 1000 and pipeline.info.card_metrics == report["measured"]
     assert json.dumps(report["measured"], indent=2).splitlines()[1].strip() in pipeline.card
-    assert figures["command"] in pipeline.card and "keras-transformer train reverse --examples 400" in pipeline.card
+    # The card shows the command with the run folder written RUN (no path of this machine), and says so.
+    assert portable_command(figures["command"], figures["run_folder"]) in pipeline.card
+    assert "--output-dir RUN " in pipeline.card and "# RUN: the run's folder" in pipeline.card
+    assert str(tmp_path) not in pipeline.card
     # The decoding was chosen on validation among greedy and beam 2 with two length penalties, cheapest first.
     sweep = figures["decoding_sweep"]
     assert [(r["strategy"], r.get("beam_size"), r.get("length_penalty")) for r in sweep["results"]] == [
