@@ -345,10 +345,7 @@ def main(argv=None):
     with _quiet_tensorflow(args.verbose):
         try:
             return args.run(args)
-        except MissingExtra as error:
-            print(f"keras-transformer {args.command}: {error}", file=sys.stderr)
-            return 2
-        except (CommandError, ValueError, TypeError) as error:
+        except (CommandError, MissingExtra, ValueError, TypeError) as error:
             print(f"keras-transformer {args.command}: {error}", file=sys.stderr)
             return 2
 
