@@ -32,9 +32,6 @@ class CommandError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
 
 
-MissingExtra = _modules.MissingExtra
-
-
 # What each kind of zoo model is for, in the command's terms.
 _KIND_COMMANDS = {"seq2seq": "predict", "sentence_encoder": "embed"}
 
@@ -345,7 +342,7 @@ def main(argv=None):
     with _quiet_tensorflow(args.verbose):
         try:
             return args.run(args)
-        except (CommandError, MissingExtra, ValueError, TypeError) as error:
+        except (CommandError, _modules.MissingExtra, ValueError, TypeError) as error:
             print(f"keras-transformer {args.command}: {error}", file=sys.stderr)
             return 2
 

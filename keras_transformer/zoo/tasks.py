@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from keras_transformer import evaluation
+from keras_transformer.data import num2words_itn
 from keras_transformer.data.batching import DEFAULT_BOUNDS, read_columns
 from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.pipeline import TextPipeline
@@ -756,9 +757,8 @@ def _g2p_data(sizes):
     )
 
 
-ITN_KINDS = ("cardinal", "ordinal", "year")
-# num2words_itn.VARIANTS (that module needs TensorFlow Datasets; this one imports without it)
-ITN_VARIANTS = ("num2words", "no_hyphen", "no_and", "no_comma", "a_hundred", "capitalized", "typed")
+# The dataset's class labels, by index (its `kind` and `variant` fields).
+ITN_KINDS, ITN_VARIANTS = num2words_itn.KINDS, num2words_itn.VARIANTS
 ITN_YEAR_REPEATS = 8
 ITN_SMALL_REPEATS = 16  # numbers below 1,000: 1% of the data, and the ones people type most
 # One- and two-digit numbers are rarer still (0.01% and 0.09%) and the most typed of all.
