@@ -53,7 +53,7 @@ def ours(batch, new_tokens, repeats, cached=True, jit_compile=None):
     if cached:
         # end_id=-1 never matches: every run decodes exactly `new_tokens` steps.
         return median_seconds(
-            lambda: generate(model, source, new_tokens, end_id=-1, jit_compile=jit_compile)["tokens"].numpy(), repeats
+            lambda: generate(model, source, max_output_length=new_tokens, end_id=-1, jit_compile=jit_compile)["tokens"].numpy(), repeats
         )
 
     # Uncached: the whole model on the whole prefix every step (compiled, dynamic prefix length).

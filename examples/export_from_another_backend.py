@@ -34,7 +34,7 @@ def train(directory, steps):
     model.fit(inputs, labels, batch_size=64, epochs=max(1, steps * 64 // len(sources)), verbose=0)
     (directory / "config.json").write_text(model.config.to_json(), encoding="utf-8")
     model.save_weights(directory / "model.weights.h5")
-    tokens = keras.ops.convert_to_numpy(generate(model, CHECK, 8, start_id=START, end_id=END)["tokens"])
+    tokens = keras.ops.convert_to_numpy(generate(model, CHECK, max_output_length=8, start_id=START, end_id=END)["tokens"])
     (directory / "trained_on.json").write_text(json.dumps({"backend": keras.backend.backend(), "tokens": tokens.tolist()}))
     return tokens
 
@@ -45,7 +45,7 @@ def export_tflite(directory):
     model.load_weights(directory / "model.weights.h5")
     written = export(model, "tflite", directory / "tflite")
     trained = json.loads((directory / "trained_on.json").read_text())
-    tokens = keras.ops.convert_to_numpy(generate(model, CHECK, 8, start_id=START, end_id=END)["tokens"])
+    tokens = keras.ops.convert_to_numpy(generate(model, CHECK, max_output_length=8, start_id=START, end_id=END)["tokens"])
     print(f"trained on {trained['backend']}, exported on {keras.backend.backend()}: {sorted(written)}")
     print("same greedy output as the trained model:", tokens.tolist() == trained["tokens"])
     return written, tokens.tolist() == trained["tokens"]

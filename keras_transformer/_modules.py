@@ -3,6 +3,8 @@ its backend)."""
 
 import importlib.util
 
+from keras_transformer.errors import MissingExtra
+
 
 def installed(module):
     """Whether `module` ("tensorflow", "tensorflow_datasets") can be imported, without importing it."""
@@ -12,13 +14,8 @@ def installed(module):
         return False
 
 
-class MissingExtra(ImportError):
-    """An optional dependency is missing; the message names the `pip install` extra that brings it.
-    The command line prints it as one line (exit status 2)."""
-
-
 def require(what, extra, modules):
-    """`MissingExtra` unless every one of `modules` is installed.
+    """`MissingExtra` (a `keras_transformer.errors.UserError`) unless every one of `modules` is installed.
 
     Args:
         what: what needs them, as the user asked for it ("evaluate dates_iso", "plot_attention").
@@ -30,7 +27,7 @@ def require(what, extra, modules):
     >>> require("plot_attention", "plot", ["no_such_module_here"])
     Traceback (most recent call last):
     ...
-    keras_transformer._modules.MissingExtra: plot_attention needs no_such_module_here: pip install "keras-transformer[plot]"
+    keras_transformer.errors.MissingExtra: plot_attention needs no_such_module_here: pip install "keras-transformer[plot]"
     """
     missing = [module for module in modules if not installed(module)]
     if missing:

@@ -1,5 +1,6 @@
-"""The one home of argument checks: each raises a `ValueError` (or `TypeError`) that names the
-argument and says what was received, e.g. "`beam_size` must be a positive int. Received: beam_size=0".
+"""The one home of argument checks: each raises a `keras_transformer.errors.InvalidArgumentError` (a
+`ValueError`; `InvalidTypeError`, also a `TypeError`, for a wrong type) that names the argument and
+says what was received, e.g. "`beam_size` must be a positive int. Received: beam_size=0".
 
 `bool` is never accepted where a number is asked for (`True` is an `int` to Python, not to a user).
 
@@ -9,11 +10,15 @@ Example:
 >>> positive_int("beam_size", True)
 Traceback (most recent call last):
 ...
-ValueError: `beam_size` must be a positive int. Received: beam_size=True
+keras_transformer.errors.InvalidArgumentError: `beam_size` must be a positive int. Received: beam_size=True
 """
 
+import collections.abc
+import dataclasses
 import math
 import numbers
+
+from keras_transformer.errors import InvalidArgumentError, InvalidTypeError
 
 
 def _is_int(value):
@@ -30,14 +35,14 @@ def positive_int(name, value, allow_none=False):
         return None
     if not _is_int(value) or value < 1:
         what = "None or a positive int" if allow_none else "a positive int"
-        raise ValueError(f"`{name}` must be {what}. Received: {name}={value!r}")
+        raise InvalidArgumentError(f"`{name}` must be {what}. Received: {name}={value!r}")
     return int(value)
 
 
 def int_at_least(name, value, low):
     """`value` as an int >= `low`."""
     if not _is_int(value) or value < low:
-        raise ValueError(f"`{name}` must be an int >= {low}. Received: {name}={value!r}")
+        raise InvalidArgumentError(f"`{name}` must be an int >= {low}. Received: {name}={value!r}")
     return int(value)
 
 
@@ -49,14 +54,14 @@ def non_negative_int(name, value):
 def int_in_range(name, value, low, high):
     """`value` as an int with low <= value < high."""
     if not _is_int(value) or not low <= value < high:
-        raise ValueError(f"`{name}` must be an int in [{low}, {high}). Received: {name}={value!r}")
+        raise InvalidArgumentError(f"`{name}` must be an int in [{low}, {high}). Received: {name}={value!r}")
     return int(value)
 
 
 def divides(divisor_name, divisor, name, value):
     """Check that the int `divisor` divides the int `value` (both already checked positive)."""
     if value % divisor:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"`{divisor_name}` must divide `{name}`. Received: {name}={value!r}, {divisor_name}={divisor!r}"
         )
 
@@ -64,14 +69,14 @@ def divides(divisor_name, divisor, name, value):
 def positive_number(name, value):
     """`value` as a finite float > 0."""
     if not _is_number(value) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive number. Received: {name}={value!r}")
+        raise InvalidArgumentError(f"`{name}` must be a positive number. Received: {name}={value!r}")
     return float(value)
 
 
 def non_negative_number(name, value):
     """`value` as a finite float >= 0."""
     if not _is_number(value) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
+        raise InvalidArgumentError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
     return float(value)
 
 
@@ -82,37 +87,60 @@ def fraction(name, value, low_open=False, high_open=True):
         ok = (value > 0 if low_open else value >= 0) and (value < 1 if high_open else value <= 1)
     if not ok:
         interval = ("(" if low_open else "[") + "0, 1" + (")" if high_open else "]")
-        raise ValueError(f"`{name}` must be a number in {interval}. Received: {name}={value!r}")
+        raise InvalidArgumentError(f"`{name}` must be a number in {interval}. Received: {name}={value!r}")
     return float(value)
 
 
 def boolean(name, value):
     """`value` if it is a bool."""
     if not isinstance(value, bool):
-        raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
+        raise InvalidArgumentError(f"`{name}` must be True or False. Received: {name}={value!r}")
     return value
 
 
 def one_of(name, value, choices):
     """`value` if it is one of `choices`."""
     if value not in choices:
-        raise ValueError(f"`{name}` must be one of {list(choices)}. Received: {name}={value!r}")
+        raise InvalidArgumentError(f"`{name}` must be one of {list(choices)}. Received: {name}={value!r}")
     return value
 
 
 def texts(name, value, method="predict"):
-    """`value` as a list of str; `TypeError` for one bare string, None or another non-iterable, or a
+    """`value` as a list of str; `InvalidTypeError` (a `TypeError`) for one bare string, None or another non-iterable, or a
     non-str item (naming its index). `method` is what the user called, for the hint."""
     if isinstance(value, (str, bytes)):
-        raise TypeError(f"`{name}` must be a list of strings, not one string. Wrap it: {method}([text]).")
+        raise InvalidTypeError(f"`{name}` must be a list of strings, not one string. Wrap it: {method}([text]).")
     try:
         value = list(value)
     except TypeError:
-        raise TypeError(
+        raise InvalidTypeError(
             f"`{name}` must be a list of strings. Received: {name}={value!r} (type {type(value).__name__}); "
             f"e.g. {method}([\"text\"])"
         ) from None
     for index, text in enumerate(value):
         if not isinstance(text, str):
-            raise TypeError(f"`{name}` must hold str. Received: {type(text).__name__} at index {index}")
+            raise InvalidTypeError(f"`{name}` must hold str. Received: {type(text).__name__} at index {index}")
     return value
+
+
+def known_fields(name, values, known):
+    """`values` (a dict) if each of its keys is known; `known` is a dataclass (its field names) or
+    an iterable of names. `name` says what the keys are, for the error.
+
+    Example:
+    >>> known_fields("decoding settings", {"beam_size": 4}, ["beam_size", "top_k"])
+    {'beam_size': 4}
+    >>> known_fields("decoding settings", {"beam": 4}, ["beam_size", "top_k"])
+    Traceback (most recent call last):
+    ...
+    keras_transformer.errors.InvalidArgumentError: Unknown decoding settings ['beam']; known: ['beam_size', 'top_k']. Received: {'beam': 4}
+    """
+    if not isinstance(values, collections.abc.Mapping):
+        raise InvalidArgumentError(f"Expected a dict of {name}. Received: {values!r}")
+    if dataclasses.is_dataclass(known):
+        known = [field.name for field in dataclasses.fields(known)]
+    known = set(known)
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InvalidArgumentError(f"Unknown {name} {unknown}; known: {sorted(known)}. Received: {values!r}")
+    return values

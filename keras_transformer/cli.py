@@ -9,6 +9,10 @@
     keras-transformer export g2p_en --format tflite --out out/
     keras-transformer plot-attention g2p_en transformer --out attention.png
     keras-transformer plot-pe --length 64 --d-model 128 --out pe.png
+
+Exit status: 0 on success; 2 for a usage error or a `keras_transformer.errors.UserError` (a bad option
+or argument, an unknown model, a bad data file, a missing extra), printed as one line,
+`keras-transformer <command>: <message>`; 1 with a traceback for anything else (a bug).
 """
 
 import argparse
@@ -20,16 +24,14 @@ import sys
 import warnings
 
 from keras_transformer import _modules
+from keras_transformer.errors import UserError
 
 # Inputs at least this many show a progress bar (on a terminal, unless --quiet).
 PROGRESS_MIN_TEXTS = 512
-# The tasks `train` offers, for its --help (which must not import the tasks: that loads TensorFlow);
-# tests/test_cli.py checks it against `keras_transformer.zoo.tasks.task_names()`.
-TRAIN_TASKS = ("reverse", "g2p_en", "itn_numbers", "dates_iso", "pairs")
 
 
-class CommandError(Exception):
-    """A user-facing error: printed as one line, exit status 2."""
+class CommandError(UserError):
+    """A user error that only the command line has (no texts given, a model of the other kind)."""
 
 
 # What each kind of zoo model is for, in the command's terms.
@@ -201,7 +203,7 @@ def cmd_evaluate(args):
 def cmd_train(args):
     from keras_transformer.zoo import tasks
 
-    if args.task not in tasks.TASKS:
+    if args.task not in tasks.task_names():
         raise CommandError(f"no training task {args.task!r}; known: {tasks.task_names()}")
     tasks.run_task(args.task, args.task_args)
     return 0
@@ -289,7 +291,9 @@ def build_parser():
     evaluate.set_defaults(run=cmd_evaluate)
 
     train = commands.add_parser("train", help="train a zoo task's model (`train TASK --help` lists its options)")
-    train.add_argument("task", help=f"one of {', '.join(TRAIN_TASKS)}, or another registered task")
+    from keras_transformer.zoo.tasks import DECLARATIONS  # the declarations' names: no TensorFlow
+
+    train.add_argument("task", help=f"one of {', '.join(DECLARATIONS)}, or another registered task")
     train.add_argument("task_args", nargs=argparse.REMAINDER, help="the task's options")
     train.set_defaults(run=cmd_train)
 
@@ -338,11 +342,14 @@ def parse_arguments(argv=None):
 
 
 def main(argv=None):
+    """Run the command line `argv` (default `sys.argv[1:]`); returns the exit status. A `UserError`
+    becomes one line on standard error and status 2; any other exception propagates (a bug: its
+    traceback is what a report needs)."""
     args = parse_arguments(argv)
     with _quiet_tensorflow(args.verbose):
         try:
             return args.run(args)
-        except (CommandError, _modules.MissingExtra, ValueError, TypeError) as error:
+        except UserError as error:
             print(f"keras-transformer {args.command}: {error}", file=sys.stderr)
             return 2
 

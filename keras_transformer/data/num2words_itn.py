@@ -39,9 +39,9 @@ import zlib
 import numpy as np
 import tensorflow_datasets as tfds
 
-LANGUAGES = ("en", "ja")
-KINDS = ("cardinal", "ordinal", "year")
-VARIANTS = ("num2words", "no_hyphen", "no_and", "no_comma", "a_hundred", "capitalized", "typed")
+from keras_transformer.data.labels import NUM2WORDS_KINDS as KINDS  # noqa: E402
+from keras_transformer.data.labels import NUM2WORDS_LANGUAGES as LANGUAGES  # noqa: E402
+from keras_transformer.data.labels import NUM2WORDS_VARIANTS as VARIANTS  # noqa: E402
 _FIRST_JAPANESE_ERA_YEAR = 645  # num2words refuses earlier years in Japanese
 _SPLIT_PERCENT = (("train", 90), ("validation", 95), ("test", 100))
 

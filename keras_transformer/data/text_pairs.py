@@ -13,7 +13,9 @@ Both: UTF-8 (a leading byte-order mark is ignored), `\\n` or `\\r\\n` line ends.
 of a file are ignored; any other blank line, an empty source or target (no symbol after splitting),
 an undecodable byte or a line over the length limit is an error that names the file and the 1-based
 line number, e.g. `my.tsv line 7: expected 2 tab-separated columns (source, target), found 1`.
-Every such error is a `DataFileError`, a `ValueError`.
+Every such error is a `DataFileError`: a `keras_transformer.errors.DataError` (and so a `ValueError`),
+which the command line prints as one line. A bad argument (`symbols`, `on_long`, `fractions`, a length
+limit) is a `keras_transformer.errors.InvalidArgumentError`.
 
 Length policy: lengths are counted in symbols, as the tokenizer will split them ("characters": code
 points; "whitespace": runs of non-whitespace). A source longer than `max_source_length` or a target
@@ -27,8 +29,8 @@ import hashlib
 import os
 import re
 
-from keras_transformer._validation import positive_int
-from keras_transformer.text import Tokenizer
+from keras_transformer import _validation
+from keras_transformer.errors import DataError, InvalidArgumentError
 
 SYMBOLS = ("characters", "whitespace")
 ON_LONG = ("error", "truncate")
@@ -40,8 +42,9 @@ _WHITESPACE = re.compile(r"[ \t\n\v\f\r]+")
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
-class DataFileError(ValueError):
-    """A data file cannot be used. `path` names the file, `line` the 1-based line (None: the whole file)."""
+class DataFileError(DataError):
+    """A data file cannot be used (a `DataError`, so a `ValueError`). `path` names the file, `line` the
+    1-based line (None: the whole file)."""
 
     def __init__(self, path, line, message):
         self.path = str(path)
@@ -142,7 +145,9 @@ def read_pairs(
         A `TextPairs`.
 
     Raises:
-        DataFileError: (a `ValueError`) naming the file and line; see the module docstring.
+        DataFileError: (a `keras_transformer.errors.DataError`) naming the file and line; see the module
+            docstring.
+        InvalidArgumentError: (a `ValueError`) a bad `symbols`, limit or `on_long`.
 
     Example:
     >>> import pathlib, tempfile
@@ -272,6 +277,8 @@ def build_tokenizers(pairs, symbols="characters", lowercase=False, target_symbol
     target_symbols = symbols if target_symbols is None else target_symbols
     _check_symbols(symbols)
     _check_symbols(target_symbols, "target_symbols")
+    from keras_transformer.text import Tokenizer  # TensorFlow: imported when tokenizers are made
+
     source_tokenizer = Tokenizer.from_corpus(pairs.sources, split=symbols, lowercase=lowercase)
     target_tokenizer = Tokenizer.from_corpus(pairs.targets, split=target_symbols)
     return source_tokenizer, target_tokenizer
@@ -329,12 +336,11 @@ class _Limits:
         _check_symbols(symbols)
         target_symbols = symbols if target_symbols is None else target_symbols
         _check_symbols(target_symbols, "target_symbols")
-        if on_long not in ON_LONG:
-            raise ValueError(f"`on_long` must be one of {ON_LONG}. Received: on_long={on_long!r}")
+        _validation.one_of("on_long", on_long, ON_LONG)
         self.symbols = {"source": symbols, "target": target_symbols}
         self.limits = {
-            "source": positive_int("max_source_length", max_source_length, allow_none=True),
-            "target": positive_int("max_target_length", max_target_length, allow_none=True),
+            "source": _validation.positive_int("max_source_length", max_source_length, allow_none=True),
+            "target": _validation.positive_int("max_target_length", max_target_length, allow_none=True),
         }
         self.on_long = on_long
 
@@ -358,8 +364,7 @@ class _Limits:
 
 
 def _check_symbols(symbols, name="symbols"):
-    if symbols not in SYMBOLS:
-        raise ValueError(f"`{name}` must be one of {SYMBOLS}. Received: {name}={symbols!r}")
+    _validation.one_of(name, symbols, SYMBOLS)
 
 
 def _check_fractions(fractions):
@@ -371,7 +376,7 @@ def _check_fractions(fractions):
         isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1 for value in values
     )
     if not ok or abs(sum(values) - 1) > 1e-6 or values[0] <= 0:
-        raise ValueError(
+        raise InvalidArgumentError(
             "`fractions` must be (train, validation, test), each in [0, 1], train > 0, summing to 1. "
             f"Received: fractions={fractions!r}"
         )

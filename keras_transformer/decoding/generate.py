@@ -2,7 +2,6 @@
 Keras backend: compiled by `tf.function` (graph or XLA) on TensorFlow, by `jax.jit` on JAX, run
 eagerly on PyTorch. The same weights give the same tokens on all three."""
 
-import collections
 import contextlib
 import weakref
 
@@ -11,28 +10,18 @@ import numpy as np
 from keras import ops
 
 from keras_transformer import _backend
-from keras_transformer.decoding import buckets, search
+from keras_transformer.decoding import buckets, compiled, search
 from keras_transformer.decoding.dispatch import decode
 from keras_transformer.decoding.incremental import IncrementalDecoder
 from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.layers import graph_checks_disabled
 
-# Compiled loops, per model: an LRU of functions keyed by (jit_compile, settings, start and end ids).
-# On TensorFlow each is a tf.function with a (None, None) int32 input signature, so new batch sizes
-# and source lengths reuse the same graph (XLA and jax.jit compile once per shape, hence the shape
-# buckets). Keyed weakly: deleting a model frees it and its functions, which refer to it only weakly.
-_MAX_COMPILED_PER_MODEL = 8
-_COMPILED = weakref.WeakKeyDictionary()  # model -> OrderedDict(key -> function)
-
 
 def _compiled(model, settings, start_id, end_id, jit_compile):
-    """The compiled loop for `model` decoding as `settings` say, traced on first use; the least
-    recently used beyond `_MAX_COMPILED_PER_MODEL` go."""
-    functions = _COMPILED.setdefault(model, collections.OrderedDict())
-    cache_key = (jit_compile, settings, start_id, end_id)
-    if cache_key in functions:
-        functions.move_to_end(cache_key)
-        return functions[cache_key]
+    """The compiled loop for `model` decoding as `settings` say, from the shared cache (traced on
+    first use). On TensorFlow it is a tf.function with a (None, None) int32 input signature, so new
+    batch sizes and source lengths reuse the same graph (XLA and jax.jit compile once per shape,
+    hence the shape buckets)."""
     model_ref = weakref.ref(model)
 
     def run_without_asserts(encoder_tokens):
@@ -44,10 +33,8 @@ def _compiled(model, settings, start_id, end_id, jit_compile):
         with graph_checks_disabled():
             return decode(decoder, encoder_tokens, settings, start_id, end_id)
 
-    functions[cache_key] = _compile(run_without_asserts, model_ref, jit_compile)
-    while len(functions) > _MAX_COMPILED_PER_MODEL:
-        functions.popitem(last=False)
-    return functions[cache_key]
+    key = ("generate", settings, start_id, end_id, jit_compile)
+    return compiled.function(model, key, lambda: _compile(run_without_asserts, model_ref, jit_compile))
 
 
 def _compile(run, model_ref, jit_compile):
@@ -92,33 +79,16 @@ def _no_autograd():
 
 
 def generate(
-    model,
-    encoder_tokens,
-    max_length,
-    strategy="greedy",
-    start_id=1,
-    end_id=2,
-    beam_size=4,
-    length_penalty=0.6,
-    temperature=1.0,
-    top_k=None,
-    top_p=None,
-    seed=0,
-    use_cache=True,
-    jit_compile=None,
+    model, encoder_tokens, settings=None, *, start_id=1, end_id=2, use_cache=True, jit_compile=None, **shorthand
 ):
-    """Generate target ids for a batch of source ids.
+    """Generate target ids for a batch of source ids, decoding as `settings` say.
 
     Args:
         model: a model from `build_transformer` (or an `IncrementalDecoder` of one).
         encoder_tokens: `(B, S)` int ids, 0 = padding.
-        max_length: the most ids to generate (end id included), at most the model's `max_length`.
-        strategy: "greedy", "beam" or "sample".
+        settings: a `DecodingSettings` (default greedy); its `max_output_length` (the most ids
+            generated, end id included) defaults to the model's `max_length` and may not exceed it.
         start_id, end_id: the ids that open the decoder input and end a sequence.
-        beam_size, length_penalty: beam search width and the GNMT α of ((5 + len) / 6)^α.
-        temperature, top_k, top_p, seed: sampling: softmax(logits / temperature) restricted to the
-            `top_k` most likely and to the nucleus of mass `top_p`; draws are reproducible by `seed`,
-            and the same on every backend and runtime (`search.sample` makes its own random numbers).
         use_cache: decode with the key/value cache (default). `False` reruns the whole model on the
             whole prefix at each step (greedy only): slow, for checking the cache.
         jit_compile: None (default): compile the decoding loop (XLA on TensorFlow, `jax.jit` on
@@ -128,36 +98,42 @@ def generate(
             batch. True: compile for the exact shape. False: no compilation (TensorFlow graph mode,
             JAX op by op; for debugging). PyTorch decodes eagerly (without autograd) for None and
             False; True raises there. Every choice gives the same tokens.
+        **shorthand: `DecodingSettings` fields, e.g. `strategy="beam", beam_size=3`: a shorthand for
+            `settings.replace(**shorthand)` (None values change nothing; an unknown name is a
+            `ValueError` naming it).
 
     Returns:
-        A dict with fixed keys whatever the strategy:
-        `"tokens"` `(B, max_length)` int32, the best output: ids after the start id, up to and
-        including the end id, then 0s; `"scores"` `(B,)` its log probability (length-normalized for
-        beam search); `"candidates"` `(B, N, max_length)` and `"candidate_scores"` `(B, N)`, the
-        n-best best-first (N = beam_size for beam search, 1 otherwise).
+        A dict with fixed keys whatever the strategy, L being the resolved `max_output_length`:
+        `"tokens"` `(B, L)` int32, the best output: ids after the start id, up to and including the
+        end id, then 0s; `"scores"` `(B,)` its log probability (length-normalized for beam search);
+        `"candidates"` `(B, N, L)` and `"candidate_scores"` `(B, N)`, the n-best best-first
+        (N = beam_size for beam search, 1 otherwise).
 
     Example:
     >>> import numpy as np
     >>> from keras_transformer import TransformerConfig, build_transformer
     >>> model = build_transformer(TransformerConfig.from_name("tiny"))
-    >>> out = generate(model, np.array([[5, 6, 7]]), max_length=6, strategy="beam", beam_size=3)
+    >>> settings = DecodingSettings(strategy="beam", beam_size=3, max_output_length=6)
+    >>> out = generate(model, np.array([[5, 6, 7]]), settings)
     >>> tuple(out["tokens"].shape), tuple(out["candidates"].shape)
     ((1, 6), (1, 3, 6))
+    >>> same = generate(model, np.array([[5, 6, 7]]), strategy="beam", beam_size=3, max_output_length=6)
+    >>> bool(np.array_equal(same["tokens"], out["tokens"]))
+    True
     """
-    search.validate_search_arguments(strategy, max_length, beam_size, temperature, top_k, top_p)
+    if settings is None:
+        settings = DecodingSettings()
+    elif not isinstance(settings, DecodingSettings):
+        raise TypeError(
+            "`settings` must be a DecodingSettings or None (the output length is its max_output_length). "
+            f"Received: settings={settings!r}"
+        )
+    settings = settings.replace(**shorthand)
     if not (jit_compile is None or isinstance(jit_compile, bool)):
         raise ValueError(f"`jit_compile` must be None, True or False. Received: jit_compile={jit_compile!r}")
     decoder = model if isinstance(model, IncrementalDecoder) else IncrementalDecoder(model)
-    settings = DecodingSettings(
-        strategy=strategy,
-        beam_size=beam_size,
-        length_penalty=length_penalty,
-        max_output_length=max_length,
-        temperature=temperature,
-        top_k=top_k,
-        top_p=top_p,
-        seed=seed,
-    ).resolved(decoder.max_length)
+    settings = settings.resolved(decoder.max_length)
+    length = settings.max_output_length
     if jit_compile and _backend.name() == "torch":
         raise ValueError(
             "`jit_compile=True` compiles the decoding loop on the tensorflow and jax backends; the torch "
@@ -165,20 +141,22 @@ def generate(
         )
     encoder_tokens = _checked_ids(encoder_tokens, decoder.source_vocabulary_size)
     if encoder_tokens.shape[0] == 0:
-        count = beam_size if strategy == "beam" else 1
+        count = settings.beam_size if settings.strategy == "beam" else 1
         return {
-            "tokens": ops.zeros((0, max_length), "int32"),
+            "tokens": ops.zeros((0, length), "int32"),
             "scores": ops.zeros((0,), "float32"),
-            "candidates": ops.zeros((0, count, max_length), "int32"),
+            "candidates": ops.zeros((0, count, length), "int32"),
             "candidate_scores": ops.zeros((0, count), "float32"),
         }
 
     if not use_cache:
-        if strategy != "greedy":
-            raise ValueError(f"use_cache=False supports strategy='greedy' only. Received: strategy={strategy!r}")
+        if settings.strategy != "greedy":
+            raise ValueError(
+                f"use_cache=False supports strategy='greedy' only. Received: strategy={settings.strategy!r}"
+            )
         with _no_autograd():
             encoder_tokens = ops.convert_to_tensor(encoder_tokens)
-            tokens, scores = search.uncached_greedy_search(decoder, encoder_tokens, max_length, start_id, end_id)
+            tokens, scores = search.uncached_greedy_search(decoder, encoder_tokens, length, start_id, end_id)
         return _single(tokens, scores)
 
     if jit_compile is None and _backend.name() != "torch":

@@ -8,8 +8,6 @@ including the end id, then 0s.
 
 from keras import ops
 
-from keras_transformer import _validation
-
 NEG_INF = -1e9
 
 
@@ -275,12 +273,3 @@ def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size
     scores, order = ops.top_k(merged_scores, k=beams)
     return gather_beams(merged_tokens, order), scores
 
-
-def validate_search_arguments(strategy, max_length, beam_size, temperature, top_k, top_p):
-    _validation.one_of("strategy", strategy, ("greedy", "beam", "sample"))
-    _validation.positive_int("max_length", max_length)
-    _validation.positive_int("beam_size", beam_size)
-    _validation.positive_number("temperature", temperature)
-    _validation.positive_int("top_k", top_k, allow_none=True)
-    if top_p is not None:
-        _validation.fraction("top_p", top_p, low_open=True, high_open=False)

@@ -20,7 +20,10 @@ class DecodingSettings:
         beam_size: beam width (beam search only).
         length_penalty: GNMT's α in ((5 + length) / 6)^α (beam search only).
         max_output_length: the most ids generated (end id included); None: the model's `max_length`.
-        temperature, top_k, top_p, seed: sampling options (see `generate`).
+        temperature, top_k, top_p, seed: sampling (strategy "sample"): softmax(logits / temperature)
+            restricted to the `top_k` most likely and to the nucleus of mass `top_p`; draws are
+            reproducible by `seed`, and the same on every backend and runtime (`search.sample` makes
+            its own random numbers).
 
     Example:
     >>> settings = DecodingSettings(strategy="beam", beam_size=4, max_output_length=32)
@@ -54,7 +57,9 @@ class DecodingSettings:
         object.__setattr__(self, "temperature", float(self.temperature))
 
     def replace(self, **changes):
-        """A copy with `changes` (validated again); `None` values leave a field as it is."""
+        """A copy with `changes` (validated again); `None` values leave a field as it is, and an
+        unknown name is a `ValueError` naming it."""
+        _validation.known_fields("decoding settings", changes, DecodingSettings)
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def resolved(self, model_max_length):
@@ -68,28 +73,10 @@ class DecodingSettings:
             )
         return dataclasses.replace(self, max_output_length=length)
 
-    def generate_arguments(self):
-        """The keyword arguments of `generate` these settings stand for (all but `max_output_length`)."""
-        return {
-            "strategy": self.strategy,
-            "beam_size": self.beam_size,
-            "length_penalty": self.length_penalty,
-            "temperature": self.temperature,
-            "top_k": self.top_k,
-            "top_p": self.top_p,
-            "seed": self.seed,
-        }
-
     def to_dict(self):
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, values):
         """Settings from `to_dict` output; an unknown key is an error naming it."""
-        if not isinstance(values, dict):
-            raise ValueError(f"Decoding settings must be a dict. Received: {values!r}")
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"Unknown decoding settings {unknown}; known: {sorted(known)}. Received: {values!r}")
-        return cls(**values)
+        return cls(**_validation.known_fields("decoding settings", values, cls))

@@ -55,7 +55,7 @@ def embeddings_tflite(encoder, quantize=False):
         with graph_checks_disabled():
             return {"embeddings": ids_to_embeddings.python_function(token_ids)["embeddings"]}
 
-    return tflite._convert(embed, quantize)
+    return tflite.convert(embed, quantize)
 
 
 def _export_tflite(quantize):

@@ -16,8 +16,10 @@ from keras_transformer.layers import graph_checks_disabled
 QUANTIZATIONS = (False, True, "int8", "float16")
 
 
-def _convert(function, quantize):
-    """A traced function -> TFLite flatbuffer bytes, builtin ops only.
+def convert(function, quantize=False):
+    """Bytes of a TFLite model (builtin ops only) computing `function`: a `tf.function` with an
+    `input_signature` that returns a dict of tensors; the model's signature keeps the dict's keys as
+    its output names and the signature's tensor names as its input names.
 
     `quantize`: False (float32), True or "int8" (dynamic-range int8 weights, float activations), or
     "float16" (weights stored as float16, dequantized to float32 when the model loads: the outputs are
@@ -25,16 +27,30 @@ def _convert(function, quantize):
 
     Variables are frozen into constants first: the converter's while-loop lowering fails on
     resource variables read inside the loop body.
+
+    Example:
+    >>> @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
+    ... def double(x):
+    ...     return {"doubled": 2.0 * x}
+    >>> data = convert(double)
+    >>> data[4:8]  # the TFLite file identifier
+    b'TFL3'
     """
     _backend.require_tensorflow("TFLite export")
     if not any(quantize is option for option in QUANTIZATIONS[:2]) and quantize not in QUANTIZATIONS[2:]:
         raise ValueError(f"`quantize` must be one of {QUANTIZATIONS}. Received: quantize={quantize!r}")
+    if getattr(function, "input_signature", None) is None:
+        raise TypeError(f"`function` must be a tf.function with an input_signature. Received: function={function!r}")
     concrete = function.get_concrete_function()
+    if not isinstance(concrete.structured_outputs, dict):
+        raise TypeError(
+            "`function` must return a dict of tensors (its keys name the outputs). "
+            f"Received: outputs={concrete.structured_outputs!r}"
+        )
     frozen = convert_variables_to_constants_v2(concrete)
-    # Freezing flattens the outputs to a list; wrap it so the TFLite signature keeps their names.
-    output_names = list(concrete.structured_outputs)  # dict keys, in tf.nest (sorted) order
-    flat_names = [name for name, _ in sorted(concrete.structured_outputs.items())]
-    assert sorted(output_names) == flat_names
+    # Freezing flattens the outputs to a list in tf.nest order (sorted keys); wrap it so the TFLite
+    # signature keeps their names.
+    flat_names = sorted(concrete.structured_outputs)
 
     @tf.function(input_signature=function.input_signature)
     def named(*inputs):
@@ -65,7 +81,7 @@ def forward_tflite(model, quantize=False):
             logits = model({"encoder_tokens": encoder_tokens, "decoder_tokens": decoder_tokens}, training=False)
         return {"logits": logits}
 
-    return _convert(forward, quantize)
+    return convert(forward, quantize)
 
 
 def generator_tflite(decoder, settings, start_id=1, end_id=2, quantize=False):
@@ -86,7 +102,7 @@ def generator_tflite(decoder, settings, start_id=1, end_id=2, quantize=False):
         going = tf.cast(tf.cumsum(tf.cast((tokens == end_id) | (tokens == 0), tf.int32), axis=1) == 0, tf.int32)
         return {"tokens": tokens, "lengths": tf.reduce_sum(going, axis=1)}
 
-    return _convert(generate, quantize)
+    return convert(generate, quantize)
 
 
 def write(path, data):

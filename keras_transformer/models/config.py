@@ -7,10 +7,11 @@ from keras_transformer import _validation
 
 _ACTIVATIONS = ("relu", "gelu")
 
-# Named sizes. `base` and `big` are the paper's Table 3 rows; vocabulary sizes are placeholders to
-# override with the tokenizer's.
+# Named sizes, the one table that the builder, the training options and the command line share. `base`
+# and `big` are the paper's Table 3 rows; vocabulary sizes are placeholders to override with the tokenizer's.
 _NAMED_SIZES = {
     "tiny": dict(d_model=32, num_heads=2, d_ff=64, num_encoder_layers=1, num_decoder_layers=1, dropout=0.0),
+    "compact": dict(d_model=128, num_heads=4, d_ff=512, num_encoder_layers=3, num_decoder_layers=3, dropout=0.1),
     "small": dict(d_model=256, num_heads=4, d_ff=1024, num_encoder_layers=3, num_decoder_layers=3, dropout=0.1),
     "base": dict(d_model=512, num_heads=8, d_ff=2048, num_encoder_layers=6, num_decoder_layers=6, dropout=0.1),
     "big": dict(d_model=1024, num_heads=16, d_ff=4096, num_encoder_layers=6, num_decoder_layers=6, dropout=0.3),
@@ -79,7 +80,7 @@ class TransformerConfig:
 
     @classmethod
     def from_name(cls, name, **overrides):
-        """A named size ("tiny", "small", "base", "big") with any field overridden.
+        """A named size ("tiny", "compact", "small", "base", "big") with any field overridden.
 
         The vocabulary sizes have no sensible default and must be given unless `tiny` (which uses
         100 for both, for tests).
@@ -88,10 +89,7 @@ class TransformerConfig:
             raise ValueError(f"Unknown config name. Expected one of {sorted(_NAMED_SIZES)}. Received: name={name!r}")
         fields = {"source_vocab_size": 100, "target_vocab_size": 100} if name == "tiny" else {}
         fields.update(_NAMED_SIZES[name])
-        unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise ValueError(f"Unknown TransformerConfig fields: {sorted(unknown)}")
-        fields.update(overrides)
+        fields.update(_validation.known_fields("TransformerConfig fields", overrides, cls))
         missing = [f for f in ("source_vocab_size", "target_vocab_size") if f not in fields]
         if missing:
             raise ValueError(f"TransformerConfig.from_name({name!r}) needs {', '.join(missing)}.")
@@ -106,7 +104,7 @@ class TransformerConfig:
 
     @classmethod
     def from_dict(cls, fields):
-        return cls(**fields)
+        return cls(**_validation.known_fields("TransformerConfig fields", fields, cls))
 
     def to_json(self):
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)

@@ -92,11 +92,7 @@ class EncoderConfig:
 
     @classmethod
     def from_dict(cls, fields):
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(fields) - known)
-        if unknown:
-            raise ValueError(f"Unknown EncoderConfig fields: {unknown}")
-        return cls(**fields)
+        return cls(**_validation.known_fields("EncoderConfig fields", fields, cls))
 
     def to_json(self):
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)

@@ -2,22 +2,19 @@
 `tf.data` and in exported SavedModels); `PythonTokenizer` reads `Tokenizer`'s vocabulary files and
 gives the same ids in plain Python, without TensorFlow (the LiteRT runtime's tokenizer).
 
-Each name is imported on first use, so `PythonTokenizer` loads no TensorFlow.
+Each name is imported on first use (`keras_transformer._lazy`), so `PythonTokenizer` loads no TensorFlow.
 """
 
-import importlib
+from keras_transformer import _lazy
 
-_LAZY = {
-    "Tokenizer": "keras_transformer.text.tokenizer",
-    "WordPieceTokenizer": "keras_transformer.text.wordpiece",
-    "PythonTokenizer": "keras_transformer.text.python_tokenizer",
-}
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'keras_transformer.text' has no attribute {name!r}")
+__getattr__, __dir__ = _lazy.attach(
+    __name__,
+    {
+        "Tokenizer": ("keras_transformer.text.tokenizer", "Tokenizer"),
+        "WordPieceTokenizer": ("keras_transformer.text.wordpiece", "WordPieceTokenizer"),
+        "PythonTokenizer": ("keras_transformer.text.python_tokenizer", "PythonTokenizer"),
+    },
+)
 
 
 __all__ = ["PythonTokenizer", "Tokenizer", "WordPieceTokenizer"]

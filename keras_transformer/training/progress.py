@@ -1,4 +1,4 @@
-"""Callbacks that watch the clock: `TimeBudget` stops `fit` after a set time, `Throughput` reports
+"""Callbacks that watch the clock: `Deadline` and `TimeBudget` stop `fit` cleanly in time, `Throughput` reports
 seconds per epoch and target tokens per second (and can keep them in a JSON file across resumed runs:
 `read_epoch_seconds`, `record_epoch_seconds`)."""
 
@@ -12,35 +12,65 @@ import keras
 from keras_transformer import _validation
 
 
-class TimeBudget(keras.callbacks.Callback):
-    """Stops `fit` after the training batch that uses up `minutes` of training time.
-
-    The epoch's validation, the other callbacks' epoch end (checkpoints) and whatever follows `fit`
-    still run.
+class Deadline(keras.callbacks.Callback):
+    """Stops `fit` cleanly before an epoch that would end after `deadline` (a `time.time()` value),
+    judged by the longest epoch of this `fit` call so far, not counting its first (which includes
+    compiling the step); mid-epoch only once the deadline has passed. The epoch's validation, the
+    other callbacks' epoch end (checkpoints) and whatever follows `fit` still run.
 
     Args:
-        minutes: the budget; None for no limit.
+        deadline: a `time.time()` value; None for no limit.
 
     Attributes:
-        spent: whether the budget stopped training.
+        spent: whether the deadline stopped training.
     """
 
-    def __init__(self, minutes=None):
+    def __init__(self, deadline=None):
         super().__init__()
-        if minutes is not None:
-            _validation.positive_number("minutes", minutes)
-        self.seconds = None if minutes is None else minutes * 60.0
+        if deadline is not None:
+            _validation.positive_number("deadline", deadline)
+        self.deadline = deadline
         self.spent = False
 
     def on_train_begin(self, logs=None):
-        self.started = time.monotonic()
+        self.longest = 0.0
+        self._first = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.time()
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.seconds is not None and time.monotonic() - self.started > self.seconds:
-            if not self.spent:
-                print(f"Time budget of {self.seconds / 60:.1f} min spent: stopping after this epoch's validation.")
-            self.spent = True
-            self.model.stop_training = True
+        if self.deadline is not None and time.time() > self.deadline:
+            self._stop("the time is up: stopping after this epoch's validation")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._first:
+            self._first = False
+        else:
+            self.longest = max(self.longest, time.time() - self.started)
+        if self.deadline is not None and time.time() + self.longest > self.deadline:
+            self._stop("the next epoch would end after the deadline: stopping")
+
+    def _stop(self, message):
+        if not self.spent:
+            print(message, flush=True)
+        self.spent = True
+        self.model.stop_training = True
+
+
+class TimeBudget(Deadline):
+    """A `Deadline` `minutes` after `fit` begins (None: no limit)."""
+
+    def __init__(self, minutes=None):
+        if minutes is not None:
+            _validation.positive_number("minutes", minutes)
+        super().__init__()
+        self.seconds = None if minutes is None else minutes * 60.0
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if self.seconds is not None:
+            self.deadline = time.time() + self.seconds
 
 
 class Throughput(keras.callbacks.Callback):

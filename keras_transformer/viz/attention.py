@@ -152,7 +152,7 @@ def attention_maps(
                 f"`max_length` must be at most the model's max_length - 1 = {model_max_length - 1} (the start id "
                 f"takes one position). Received: max_length={max_length}"
             )
-        generated = generate(model, source_ids[None], max_length, start_id=start_id, end_id=end_id)["tokens"]
+        generated = generate(model, source_ids[None], max_output_length=max_length, start_id=start_id, end_id=end_id)["tokens"]
         target = _through_end(np.asarray(generated)[0], end_id)
     else:
         target = _as_ids("target_ids", target_ids, target_tokenizer, "target_tokenizer")

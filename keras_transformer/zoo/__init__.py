@@ -11,7 +11,7 @@ names that need it load on first use.
 
 import importlib
 
-from keras_transformer import _validation
+from keras_transformer import _lazy, _validation
 from keras_transformer.zoo.info import ZooInfo
 from keras_transformer.zoo.manifest import (
     FILES,
@@ -36,20 +36,13 @@ from keras_transformer.zoo.registry import (
 )
 
 # Names served by submodules that import TensorFlow, imported when first asked for.
-_LAZY = {
-    "save": "keras_transformer.zoo.folder",
-    "write_generator": "keras_transformer.zoo.folder",
-    "read_history": "keras_transformer.zoo.folder",
-    "read_settings": "keras_transformer.zoo.folder",
-    "write_history": "keras_transformer.zoo.folder",
-    "write_settings": "keras_transformer.zoo.folder",
-}
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'keras_transformer.zoo' has no attribute {name!r}")
+__getattr__, __dir__ = _lazy.attach(
+    __name__,
+    {
+        name: ("keras_transformer.zoo.folder", name)
+        for name in ("save", "write_generator", "read_history", "read_settings", "write_history", "write_settings")
+    },
+)
 
 
 # What `load` can run a zoo folder with: Keras on TensorFlow (any settings), or the folder's TFLite

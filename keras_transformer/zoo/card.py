@@ -6,19 +6,26 @@ import json
 import pathlib
 import re
 
+from keras_transformer.zoo.tasks.figures import Figures
+
 
 def model_card(task, figures):
     """The Markdown card of a packaged run.
 
     Args:
         task: the `zoo.tasks.Task` that ran (name, description, data text, notes).
-        figures: the run's measured figures (what `Task.run` writes to `metrics.json`); `figures["test"]`
-            is empty before the test split is measured.
+        figures: the run's measured figures, a `zoo.tasks.figures.Figures` (what `Task.run` writes to
+            `metrics.json`); `figures.test` is empty before the test split is measured.
 
     Returns:
         A str.
+
+    Raises:
+        TypeError: `figures` is not a `Figures`.
     """
-    shown = figures["shown"]
+    if not isinstance(figures, Figures):
+        raise TypeError(f"`figures` must be a zoo.tasks.figures.Figures. Received: figures={type(figures).__name__}")
+    shown = figures.shown
     lines = [
         f"# {task.name}",
         "",
@@ -37,7 +44,7 @@ def model_card(task, figures):
         "",
         "## Data",
         "",
-        task.describe_data(figures["split_sizes"]),
+        task.describe_data(figures.split_sizes),
         "",
         "## Model",
         "",
@@ -48,12 +55,12 @@ def model_card(task, figures):
         "```bash",
         *_commands_lines(
             [
-                portable_command(command, figures.get("run_folder"))
+                portable_command(command, figures.run_folder)
                 for command in [
-                    *[stage["command"] for stage in figures["previous_stages"]],
+                    *[stage["command"] for stage in figures.previous_stages],
                     # A run resumed from its --checkpoint-dir lists every command it was run with, oldest first.
-                    *figures.get("resumed_commands", []),
-                    figures["command"],
+                    *(figures.resumed_commands or []),
+                    figures.command,
                 ]
             ]
         ),
@@ -87,10 +94,10 @@ def _model_argument(task, figures):
 
     if task.name in registry.list_models():
         return task.name
-    folder = figures.get("zoo_dir")
+    folder = figures.zoo_dir
     if not folder:
         return task.name
-    folder = portable_command(folder, figures.get("run_folder"))
+    folder = portable_command(folder, figures.run_folder)
     return folder if "/" in folder else f"./{folder}"
 
 
@@ -127,21 +134,21 @@ def _symbols(split, lowercase):
 
 
 def _model_text(task, figures):
-    config, decoding = figures["config"], figures["decoding"]
+    config, decoding = figures.config, figures.decoding
     return (
         f"Transformer ({'pre' if config['normalize_first'] else 'post'}-layer-norm, sinusoidal positions) with "
         f"{config['num_encoder_layers']} encoder and {config['num_decoder_layers']} decoder layers, d_model "
         f"{config['d_model']}, {config['num_heads']} heads, d_ff {config['d_ff']}, dropout {config['dropout']}, "
-        f"max_length {config['max_length']}: {figures['parameters']:,} parameters. "
+        f"max_length {config['max_length']}: {figures.parameters:,} parameters. "
         f"Source: {_symbols(task.source_split, task.source_lowercase)} ({config['source_vocab_size']} ids, 4 of them "
         f"reserved); target: {_symbols(task.target_split, False)} ({config['target_vocab_size']} ids). "
         f"Decoding: {_decoding_name(decoding, decoding['strategy'])}"
-        + (", chosen on validation (see Metrics)" if figures.get("decoding_sweep") else "")
+        + (", chosen on validation (see Metrics)" if figures.decoding_sweep else "")
         + f", at most {decoding['max_output_length']} output tokens (end included)."
         + (
             " Weights stored as float16 values (the model and its TFLite generator compute in float32 on the "
             "rounded weights; every figure below is measured on the stored weights)."
-            if figures.get("weights_dtype") == "float16"
+            if figures.weights_dtype == "float16"
             else ""
         )
     )
@@ -164,8 +171,8 @@ def _metric_name(name):
 
 def _epoch_lines(figures):
     """The per-epoch table (training and validation loss, validation token accuracy, seconds) and the
-    training time, from `figures["epoch_history"]`; nothing for figures without it."""
-    rows = figures.get("epoch_history")
+    training time, from `figures.epoch_history`; nothing for figures without it."""
+    rows = figures.epoch_history
     if not rows:
         return []
 
@@ -220,7 +227,7 @@ def _epoch_ranges(epochs):
 
 def _sweep_lines(figures):
     """The decoding sweep on validation as a table, the chosen setting marked."""
-    sweep = figures.get("decoding_sweep")
+    sweep = figures.decoding_sweep
     if not sweep:
         return []
     rows = []
@@ -245,7 +252,7 @@ def _sweep_lines(figures):
 
 
 def _stages_lines(figures):
-    stages = figures["previous_stages"]
+    stages = figures.previous_stages
     if not stages:
         return []
     zoo_stage = next((stage for stage in stages if stage.get("zoo_folder")), None)
@@ -268,7 +275,7 @@ def _stages_lines(figures):
         )
         for stage in stages
     )
-    total = (figures["train_seconds"] + sum(stage.get("train_seconds", 0) for stage in stages)) / 60
+    total = (figures.train_seconds + sum(stage.get("train_seconds", 0) for stage in stages)) / 60
     return [
         "Trained in stages: each command after the first continues from the best checkpoint of the one before it "
         "(`--initial-weights`: weights and optimizer state, so the learning-rate schedule goes on from the step "
@@ -278,42 +285,42 @@ def _stages_lines(figures):
 
 
 def _training_text(figures):
-    options, resumed = figures["options"], figures["initial_epoch"]
-    passes = figures["optimizer_steps"] / max(1, figures["steps_per_pass"])  # the steps of every stage
-    if figures["averaged_epochs"]:
-        kept = f"the average of the checkpoints of epochs {figures['averaged_epochs']} is kept (a lower validation loss than the best epoch's)"
+    options, resumed = figures.options, figures.initial_epoch
+    passes = figures.optimizer_steps / max(1, figures.steps_per_pass)  # the steps of every stage
+    if figures.averaged_epochs:
+        kept = f"the average of the checkpoints of epochs {figures.averaged_epochs} is kept (a lower validation loss than the best epoch's)"
     else:
-        kept = f"the best weights by validation loss are kept (epoch {figures['best_epoch']} of {figures['epochs_run']}"
-        kept += ", stopped by the time budget)" if figures["stopped_by_time_budget"] else ")"
+        kept = f"the best weights by validation loss are kept (epoch {figures.best_epoch} of {figures.epochs_run}"
+        kept += ", stopped by the time budget)" if figures.stopped_by_time_budget else ")"
     return (
         f"Seed {options['seed']}; Adam (0.9, 0.98, 1e-9) with the paper's schedule (warmup {options['warmup_steps']} "
         f"steps, scale {options['learning_rate_scale']}), label smoothing {options['label_smoothing']}, batches bucketed "
         f"by length with about {options['batch_tokens']} padded positions, XLA {'on' if options['jit_compile'] else 'off'}. "
         + (
-            f"A pass holds {figures['training_examples_a_pass']:,} examples (rare kinds repeated, see Data). "
-            if figures["training_examples_a_pass"] != figures["training_examples"]
+            f"A pass holds {figures.training_examples_a_pass:,} examples (rare kinds repeated, see Data). "
+            if figures.training_examples_a_pass != figures.training_examples
             else ""
         )
-        + f"Validation loss on the first {figures['monitored_validation_examples']:,} validation examples after each "
-        f"epoch of {figures['steps_per_epoch']} steps; {kept}. "
+        + f"Validation loss on the first {figures.monitored_validation_examples:,} validation examples after each "
+        f"epoch of {figures.steps_per_epoch} steps; {kept}. "
         + (f"The run was resumed after epoch {resumed} from its epoch checkpoints. "
-           if resumed and not figures.get("trained_backend") else "")
+           if resumed and not figures.trained_backend else "")
         + (
             f"Trained with `python -m keras_transformer.training.arrays` (the same recipe on token ids, any Keras "
-            f"backend) on Keras's {figures['trained_backend']} backend, then packaged on TensorFlow with "
+            f"backend) on Keras's {figures.trained_backend} backend, then packaged on TensorFlow with "
             "`--trained-run`; the epochs' `fit` took "
-            if figures.get("trained_backend")
+            if figures.trained_backend
             else "`fit` took "
         )
-        + f"{figures['train_seconds'] / 60:.1f} minutes{' in the last session' if resumed and not figures.get('trained_backend') else ''} "
+        + f"{figures.train_seconds / 60:.1f} minutes{' in the last session' if resumed and not figures.trained_backend else ''} "
         + (
             ""
-            if figures.get("trained_backend")
-            else f"({figures['total_seconds_before_packaging'] / 60:.1f} minutes for the whole run up to packaging, "
+            if figures.trained_backend
+            else f"({figures.total_seconds_before_packaging / 60:.1f} minutes for the whole run up to packaging, "
             "reading data and scoring the validation split included) "
         )
-        + f"on {figures['device']}, about {passes:.2f} passes over the "
-        "training data" + (" in all stages." if figures["previous_stages"] else ".")
+        + f"on {figures.device}, about {passes:.2f} passes over the "
+        "training data" + (" in all stages." if figures.previous_stages else ".")
     )
 
 
@@ -322,7 +329,7 @@ def _table_line(name, table):
 
 
 def _metrics_lines(task, figures):
-    validation, decoding = figures["validation"], figures["decoding"]
+    validation, decoding = figures.validation, figures.decoding
     extra = "".join(
         f", {_metric_name(name)} {validation[name]:.4f}" for name in task.metrics if name != "exact_match"
     )
@@ -334,7 +341,7 @@ def _metrics_lines(task, figures):
     for field, table in validation.get("breakdown", {}).items():
         lines += [_table_line(field, table), ""]
     lines += _sweep_lines(figures)
-    reports = figures["test"]
+    reports = figures.test
     command = (
         f"keras-transformer evaluate {task.name}" if task.info().dataset else "keras_transformer.evaluation.evaluate"
     )
@@ -369,13 +376,13 @@ def _metrics_lines(task, figures):
         ]
     lines += [
         "The test split was not looked at before: the checkpoint was chosen by validation loss"
-        + (", the decoding by validation exact match." if figures.get("decoding_sweep") else "."),
+        + (", the decoding by validation exact match." if figures.decoding_sweep else "."),
         "",
     ]
-    for field, table in figures.get("test_breakdown", {}).items():
+    for field, table in (figures.test_breakdown or {}).items():
         line = _table_line(field, table)
         lines += ["Test " + line[0].lower() + line[1:], ""]
-    test = figures.get("test_readings")
+    test = figures.test_readings
     if test:
         lines += [
             f"Ambiguous inputs: {test['ambiguous_inputs']:,} of the {test['examples']:,} test examples are texts that "
@@ -389,3 +396,19 @@ def _metrics_lines(task, figures):
             line = _table_line(field, table)
             lines += ["Test " + line[0].lower() + line[1:], ""]
     return lines
+
+
+def card_stages(zoo_dir):
+    """The stages of the zoo folder a run continues from, as its card tells them: every command of its
+    Training block, the last one carrying the card's total `fit` minutes."""
+    card = (pathlib.Path(zoo_dir) / "card.md").read_text(encoding="utf-8")
+    training = card.split("## Training", 1)[-1]
+    block = training.split("```bash", 1)[-1].split("```", 1)[0]
+    commands = [line for line in block.strip().splitlines() if line.strip()]
+    total = re.search(r"Total `fit` time of all stages: ([\d.]+) minutes", training) or re.search(
+        r"`fit` took ([\d.]+) minutes", training
+    )
+    stages = [{"command": command} for command in commands]
+    if stages:
+        stages[-1].update(zoo_folder=pathlib.Path(zoo_dir).name, train_seconds=float(total[1]) * 60 if total else None)
+    return stages

@@ -27,7 +27,7 @@ from keras_transformer.models import TransformerConfig, build_transformer
 from keras_transformer.pipeline import TextPipeline
 from keras_transformer.text import Tokenizer
 from keras_transformer.zoo import sentence_encoder
-from keras_transformer.zoo.info import ZooInfo
+from keras_transformer.zoo.info import WEIGHTS_DTYPES, ZooInfo
 from keras_transformer.zoo.litert import GENERATOR
 from keras_transformer.zoo.manifest import verify_manifest, write_manifest
 from keras_transformer.zoo.registry import SENTENCE_ENCODER, ZooError, folder_kind, model_dir
@@ -76,7 +76,6 @@ def load(name):
     )
 
 
-WEIGHTS_DTYPES = ("float32", "float16")
 
 
 def save(directory, pipeline, info, card, history=None, generator=False, weights_dtype="float32"):

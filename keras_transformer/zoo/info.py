@@ -3,6 +3,11 @@
 
 import dataclasses
 
+from keras_transformer import _validation
+
+# How a zoo folder may store its weights (`zoo.folder.save`): float16 halves the weights file and the generator.
+WEIGHTS_DTYPES = ("float32", "float16")
+
 
 @dataclasses.dataclass(frozen=True)
 class ZooInfo:
@@ -53,8 +58,4 @@ class ZooInfo:
 
     @classmethod
     def from_dict(cls, values):
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"Unknown zoo.json keys {unknown}; known: {sorted(known) + ['decoding']}")
-        return cls(**values)
+        return cls(**_validation.known_fields("zoo.json keys", values, cls))

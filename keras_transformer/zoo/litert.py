@@ -18,9 +18,7 @@ from keras_transformer.zoo.manifest import read_manifest, verify_manifest
 from keras_transformer.zoo.registry import SEQ2SEQ, ZooError, folder_kind, model_dir
 
 GENERATOR = "generator.tflite"
-# Texts a generator call decodes by default: on 2 CPU cores the 1.4M-parameter g2p_en (beam 4) ran at
-# about 410 words/s in batches of 8, 360 of 1, 300 of 16-32 and 260 of 64; the 5.6M one (beam 2) at 270
-# in batches of 8-16, 125 of 1 and 200 of 64.
+# Texts a generator call decodes by default: small batches decoded fastest on CPU (BENCHMARKS.md).
 BATCH_SIZE = 8
 
 
@@ -123,8 +121,8 @@ class LiteRTPipeline:
         Args:
             texts: the inputs; empty strings are allowed.
             batch_size: how many texts the generator decodes at once (texts of similar length go
-                together, each batch padded to its longest). The default, 8, decoded g2p_en (beam 4)
-                fastest here: about 1.6x the words a second of batches of 64 on 2 CPU cores.
+                together, each batch padded to its longest). The default, 8, decoded fastest on CPU
+                (see BENCHMARKS.md).
             progress: optional callable `progress(done, total)` called after each batch.
             **overrides: `DecodingSettings` fields; each must equal the folder's (see
                 `unsupported_settings`): a `ValueError` says which does not.

@@ -5,6 +5,8 @@ import json
 import os
 import pathlib
 
+from keras_transformer.errors import ZooError
+
 ZOO_VARIABLE = "KERAS_TRANSFORMER_ZOO"
 MANIFEST = "manifest.sha256"
 PACKAGE_DATA = "keras_transformer.saved_models"  # setup.py installs saved_models/ as this package's data
@@ -13,10 +15,6 @@ PACKAGE_DATA = "keras_transformer.saved_models"  # setup.py installs saved_model
 SEQ2SEQ = "seq2seq"
 SENTENCE_ENCODER = "sentence_encoder"
 KINDS = (SEQ2SEQ, SENTENCE_ENCODER)
-
-
-class ZooError(ValueError):
-    """A zoo model is unknown, incomplete or fails its checksums."""
 
 
 def zoo_dirs():

@@ -13,6 +13,7 @@ import importlib.util
 import json
 import pathlib
 
+from keras_transformer import _validation
 from keras_transformer._hashing import sha256_file
 from keras_transformer.convert import bert_encoder_config, convert_bert, read_safetensors, weights_sha256
 from keras_transformer.sentence_encoder import SentenceEncoder
@@ -77,11 +78,7 @@ class SentenceEncoderInfo:
 
     @classmethod
     def from_dict(cls, values):
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"Unknown zoo.json keys {unknown}; known: {sorted(known)}")
-        return cls(**values)
+        return cls(**_validation.known_fields("zoo.json keys", values, cls))
 
 
 def package_directory(info, name):

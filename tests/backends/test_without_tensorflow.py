@@ -1,5 +1,5 @@
-"""Keras on JAX or PyTorch without TensorFlow: `keras_transformer` imports (the TensorFlow-only names
-left out) and `fit_token_arrays` trains. A subprocess makes `tensorflow` and `tensorflow_datasets`
+"""Keras on JAX or PyTorch without TensorFlow: `keras_transformer` imports (lazily, the TensorFlow-only
+names left out of `__all__`) and `fit_token_arrays` trains. A subprocess makes `tensorflow` and `tensorflow_datasets`
 unimportable (`sys.modules[name] = None`) before anything imports them.
 
 It runs once, from the TensorFlow run of the suite (or from any run where TensorFlow is not installed)."""
@@ -35,6 +35,9 @@ SCRIPT = textwrap.dedent(
     sys.modules["tensorflow_datasets"] = None
 
     import keras_transformer
+
+    assert "keras" not in sys.modules  # the package imports its names on first use
+    assert "TextPipeline" not in keras_transformer.__all__ and "SentenceEncoder" not in keras_transformer.__all__
     from keras_transformer.training.arrays import fit_token_arrays
 
     import keras

@@ -57,7 +57,8 @@ def outputs(model, batch, searches=SEARCHES, max_length=12, start_id=1, end_id=2
     """Logits and every search's outputs of `model` on `batch`, as NumPy arrays in one flat dict."""
     values = {"logits": model(batch, training=False)}
     for name, options in searches.items():
-        generated = generate(model, batch["encoder_tokens"], max_length, start_id=start_id, end_id=end_id, **options)
+        settings = DecodingSettings(**options).replace(max_output_length=max_length)
+        generated = generate(model, batch["encoder_tokens"], settings, start_id=start_id, end_id=end_id)
         values.update({f"{name}.{key}": value for key, value in generated.items()})
     return {key: keras.ops.convert_to_numpy(value) for key, value in values.items()}
 
@@ -112,10 +113,10 @@ def zoo(directory, backend):
         source = ids[f"{name}.source"]
         start_id, end_id = (int(i) for i in ids[f"{name}.ends"])
         # Logits along the greedy output, so that the decoder sees what it would in use.
-        greedy = generate(model, source, settings.max_output_length, start_id=start_id, end_id=end_id)["tokens"]
+        greedy = generate(model, source, max_output_length=settings.max_output_length, start_id=start_id, end_id=end_id)["tokens"]
         starts = np.full((len(source), 1), start_id, "int32")
         batch = {"encoder_tokens": source, "decoder_tokens": np.concatenate([starts, keras.ops.convert_to_numpy(greedy)[:, :-1]], axis=1)}
-        searches = {"greedy": {}, "card": settings.generate_arguments()}
+        searches = {"greedy": {}, "card": settings.to_dict()}
         found = outputs(model, batch, searches, settings.max_output_length, start_id, end_id)
         values.update({f"{name}.{key}": value for key, value in found.items()})
     np.savez(directory / f"zoo.{backend}.npz", **values)

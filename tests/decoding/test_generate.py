@@ -1,5 +1,4 @@
 import gc
-import importlib
 import itertools
 import weakref
 
@@ -9,9 +8,8 @@ import pytest
 from keras import ops
 
 from keras_transformer import TransformerConfig, build_transformer
-from keras_transformer.decoding import IncrementalDecoder, generate, length_penalty
-
-generate_module = importlib.import_module("keras_transformer.decoding.generate")
+from keras_transformer.decoding import DecodingSettings, IncrementalDecoder, generate, length_penalty, search
+from keras_transformer.decoding import compiled as compiled_functions
 
 rng = np.random.default_rng(21)
 
@@ -39,7 +37,7 @@ def sources(batch=4, length=7, vocabulary=100):
 
 def frequent_token(model, encoder_tokens, max_length):
     """A token the untrained model produces in some rows, used as the end id so rows stop early."""
-    tokens = ops.convert_to_numpy(generate(model, encoder_tokens, max_length)["tokens"])
+    tokens = ops.convert_to_numpy(generate(model, encoder_tokens, max_output_length=max_length)["tokens"])
     values, counts = np.unique(tokens[:, 2:], return_counts=True)
     return int(values[counts.argmax()])
 
@@ -49,8 +47,8 @@ def test_cached_greedy_equals_uncached_greedy_token_for_token(overrides):
     model = make_model(**overrides)
     encoder_tokens = sources()
     end_id = frequent_token(model, encoder_tokens, 16)
-    cached = generate(model, encoder_tokens, 16, end_id=end_id)
-    uncached = generate(model, encoder_tokens, 16, end_id=end_id, use_cache=False)
+    cached = generate(model, encoder_tokens, max_output_length=16, end_id=end_id)
+    uncached = generate(model, encoder_tokens, max_output_length=16, end_id=end_id, use_cache=False)
     np.testing.assert_array_equal(ops.convert_to_numpy(cached["tokens"]), ops.convert_to_numpy(uncached["tokens"]))
     np.testing.assert_allclose(ops.convert_to_numpy(cached["scores"]), ops.convert_to_numpy(uncached["scores"]), rtol=1e-4)
 
@@ -72,7 +70,7 @@ def test_rows_stop_at_the_end_id_and_pad_with_zeros():
     model = make_model()
     encoder_tokens = sources()
     end_id = frequent_token(model, encoder_tokens, 16)
-    tokens = ops.convert_to_numpy(generate(model, encoder_tokens, 16, end_id=end_id)["tokens"])
+    tokens = ops.convert_to_numpy(generate(model, encoder_tokens, max_output_length=16, end_id=end_id)["tokens"])
     stopped = 0
     for row in tokens:
         ends = np.flatnonzero(row == end_id)
@@ -87,8 +85,8 @@ def test_beam_size_one_without_length_penalty_equals_greedy():
     model = make_model()
     encoder_tokens = sources()
     end_id = frequent_token(model, encoder_tokens, 16)
-    greedy = generate(model, encoder_tokens, 16, end_id=end_id)
-    beam = generate(model, encoder_tokens, 16, end_id=end_id, strategy="beam", beam_size=1, length_penalty=0.0)
+    greedy = generate(model, encoder_tokens, max_output_length=16, end_id=end_id)
+    beam = generate(model, encoder_tokens, max_output_length=16, end_id=end_id, strategy="beam", beam_size=1, length_penalty=0.0)
     np.testing.assert_array_equal(ops.convert_to_numpy(beam["tokens"]), ops.convert_to_numpy(greedy["tokens"]))
 
 
@@ -116,7 +114,7 @@ def test_wide_beam_finds_the_exhaustive_n_best():
     hypotheses.sort(key=lambda h: -h[0])
 
     beams = (vocabulary - 1) ** max_length
-    out = generate(model, encoder_tokens, max_length, strategy="beam", beam_size=beams, length_penalty=alpha)
+    out = generate(model, encoder_tokens, max_output_length=max_length, strategy="beam", beam_size=beams, length_penalty=alpha)
     scores = ops.convert_to_numpy(out["candidate_scores"])[0]
     candidates = ops.convert_to_numpy(out["candidates"])[0]
     for rank in range(5):
@@ -130,8 +128,8 @@ def test_beam_returns_n_best_sorted_and_at_least_as_good_as_greedy():
     model = make_model()
     encoder_tokens = sources()
     end_id = frequent_token(model, encoder_tokens, 12)
-    out = generate(model, encoder_tokens, 12, end_id=end_id, strategy="beam", beam_size=4, length_penalty=0.0)
-    greedy = generate(model, encoder_tokens, 12, end_id=end_id)
+    out = generate(model, encoder_tokens, max_output_length=12, end_id=end_id, strategy="beam", beam_size=4, length_penalty=0.0)
+    greedy = generate(model, encoder_tokens, max_output_length=12, end_id=end_id)
     scores = ops.convert_to_numpy(out["candidate_scores"])
     assert out["candidates"].shape == (4, 4, 12)
     assert np.all(np.diff(scores, axis=1) <= 1e-6)
@@ -141,13 +139,13 @@ def test_beam_returns_n_best_sorted_and_at_least_as_good_as_greedy():
 def test_sampling_is_reproducible_and_respects_top_k():
     model = make_model()
     encoder_tokens = sources()
-    first = generate(model, encoder_tokens, 10, strategy="sample", seed=7, temperature=1.5)
-    again = generate(model, encoder_tokens, 10, strategy="sample", seed=7, temperature=1.5)
-    other = generate(model, encoder_tokens, 10, strategy="sample", seed=8, temperature=1.5)
+    first = generate(model, encoder_tokens, max_output_length=10, strategy="sample", seed=7, temperature=1.5)
+    again = generate(model, encoder_tokens, max_output_length=10, strategy="sample", seed=7, temperature=1.5)
+    other = generate(model, encoder_tokens, max_output_length=10, strategy="sample", seed=8, temperature=1.5)
     np.testing.assert_array_equal(ops.convert_to_numpy(first["tokens"]), ops.convert_to_numpy(again["tokens"]))
     assert not np.array_equal(ops.convert_to_numpy(first["tokens"]), ops.convert_to_numpy(other["tokens"]))
 
-    tokens = ops.convert_to_numpy(generate(model, encoder_tokens, 8, strategy="sample", seed=1, top_k=3, temperature=2.0)["tokens"])
+    tokens = ops.convert_to_numpy(generate(model, encoder_tokens, max_output_length=8, strategy="sample", seed=1, top_k=3, temperature=2.0)["tokens"])
     decoder = IncrementalDecoder(model)
     prefix = np.concatenate([np.ones((4, 1), "int32"), tokens[:, :-1]], axis=1)
     logits = ops.convert_to_numpy(decoder.full_logits(encoder_tokens, prefix))
@@ -168,72 +166,102 @@ def test_sampling_is_reproducible_and_respects_top_k():
 def test_degenerate_sampling_equals_greedy(options):
     model = make_model()
     encoder_tokens = sources()
-    greedy = generate(model, encoder_tokens, 10)
-    sampled = generate(model, encoder_tokens, 10, strategy="sample", seed=3, **options)
+    greedy = generate(model, encoder_tokens, max_output_length=10)
+    sampled = generate(model, encoder_tokens, max_output_length=10, strategy="sample", seed=3, **options)
     np.testing.assert_array_equal(ops.convert_to_numpy(sampled["tokens"]), ops.convert_to_numpy(greedy["tokens"]))
 
 
 def test_batch_of_zero_and_fixed_structure():
     model = make_model()
-    out = generate(model, np.zeros((0, 5), "int32"), 6, strategy="beam", beam_size=2)
+    out = generate(model, np.zeros((0, 5), "int32"), max_output_length=6, strategy="beam", beam_size=2)
     assert out["tokens"].shape == (0, 6) and out["candidates"].shape == (0, 2, 6)
-    out = generate(model, sources(), 6)
+    out = generate(model, sources(), max_output_length=6)
     assert set(out) == {"tokens", "scores", "candidates", "candidate_scores"}
     assert out["candidates"].shape == (4, 1, 6)
 
 
+def test_settings_and_their_keyword_shorthand_decode_alike():
+    model = make_model(num_encoder_layers=1, num_decoder_layers=1)
+    encoder_tokens = sources()
+    settings = DecodingSettings(strategy="beam", beam_size=3, length_penalty=0.0, max_output_length=7)
+    given = generate(model, encoder_tokens, settings)
+    shorthand = generate(model, encoder_tokens, strategy="beam", beam_size=3, length_penalty=0.0, max_output_length=7)
+    replaced = generate(model, encoder_tokens, DecodingSettings(max_output_length=7), strategy="beam", beam_size=3, length_penalty=0.0)
+    for out in (shorthand, replaced):
+        for key in ("tokens", "scores", "candidates", "candidate_scores"):
+            np.testing.assert_array_equal(ops.convert_to_numpy(out[key]), ops.convert_to_numpy(given[key]), err_msg=key)
+    assert [key[1] for key in compiled_functions.cached(model)] == [settings]  # one settings value, one function
+    # Without max_output_length, outputs are as long as the model's max_length.
+    assert generate(model, encoder_tokens)["tokens"].shape == (4, 24)
+
+
 @pytest.mark.parametrize(
-    "kwargs, message",
+    "fields, message",
     [
-        ({"max_length": 0}, "max_length=0"),
-        ({"max_length": 25}, "max_length=24"),
+        ({"max_output_length": 0}, "max_output_length=0"),
         ({"strategy": "beam", "beam_size": 0}, "beam_size=0"),
         ({"strategy": "sample", "top_p": 0.0}, "top_p=0.0"),
         ({"strategy": "sample", "top_p": 1.5}, "top_p=1.5"),
         ({"strategy": "sample", "temperature": 0}, "temperature=0"),
         ({"strategy": "nucleus"}, "strategy='nucleus'"),
-        ({"strategy": "beam", "use_cache": False}, "use_cache=False"),
     ],
 )
-def test_bad_arguments(kwargs, message):
-    model = make_model()
-    kwargs = {"max_length": 5, **kwargs}
-    with pytest.raises(ValueError, match=message):
-        generate(model, sources(), **kwargs)
+def test_an_invalid_setting_is_refused_by_decoding_settings(fields, message):
+    """Settings are validated in one place, `DecodingSettings`: `generate` says what it says."""
+    with pytest.raises(ValueError, match=message) as expected:
+        DecodingSettings(**fields)
+    with pytest.raises(ValueError) as given:
+        generate(make_model(), sources(), **fields)
+    assert str(given.value) == str(expected.value)
+    assert not hasattr(search, "validate_search_arguments")
+
+
+@pytest.mark.parametrize(
+    "arguments, kwargs, error, message",
+    [
+        ((), {"max_output_length": 25}, ValueError, "max_output_length=25"),  # more than the model's 24
+        ((), {"strategy": "beam", "use_cache": False}, ValueError, "use_cache=False"),
+        ((), {"max_length": 5}, ValueError, r"Unknown decoding settings \['max_length'\]"),
+        ((5,), {}, TypeError, "settings=5"),  # the old positional max_length
+    ],
+)
+def test_bad_arguments(arguments, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        generate(make_model(), sources(), *arguments, **kwargs)
 
 
 def test_bad_encoder_tokens():
     model = make_model()
     with pytest.raises(ValueError, match=r"shape=\(5,\)"):
-        generate(model, np.ones(5, "int32"), 4)
+        generate(model, np.ones(5, "int32"), max_output_length=4)
     with pytest.raises(ValueError, match="dtype=float32"):
-        generate(model, np.ones((2, 5), "float32"), 4)
+        generate(model, np.ones((2, 5), "float32"), max_output_length=4)
     with pytest.raises(ValueError, match="at least one position"):
-        generate(model, np.ones((2, 0), "int32"), 4)
+        generate(model, np.ones((2, 0), "int32"), max_output_length=4)
 
 
 def test_compiled_loop_gives_the_same_tokens():
     model = make_model()
     encoder_tokens = sources()
-    plain = generate(model, encoder_tokens, 8)
+    plain = generate(model, encoder_tokens, max_output_length=8)
     if keras.backend.backend() == "torch":
         with pytest.raises(ValueError, match="jit_compile=True.*torch"):
-            generate(model, encoder_tokens, 8, jit_compile=True)
+            generate(model, encoder_tokens, max_output_length=8, jit_compile=True)
         return
-    compiled = generate(model, encoder_tokens, 8, jit_compile=True)
+    compiled = generate(model, encoder_tokens, max_output_length=8, jit_compile=True)
     np.testing.assert_array_equal(ops.convert_to_numpy(compiled["tokens"]), ops.convert_to_numpy(plain["tokens"]))
 
 
 def test_out_of_range_source_ids_are_refused():
     with pytest.raises(ValueError, match=r"\[0, 100\).*from 3 to 100"):
-        generate(make_model(), np.array([[3, 100]], "int32"), 4)
+        generate(make_model(), np.array([[3, 100]], "int32"), max_output_length=4)
 
 
 def test_compiled_loops_do_not_keep_the_model_alive():
     model = make_model(num_encoder_layers=1, num_decoder_layers=1)
-    generate(model, sources(), 4)
-    generate(model, sources(), 4, strategy="beam", beam_size=2)
-    assert len(generate_module._COMPILED[model]) == 2
+    generate(model, sources(), max_output_length=4)
+    generate(model, sources(), max_output_length=4, strategy="beam", beam_size=2)
+    assert len(compiled_functions.cached(model)) == 2
     model_ref = weakref.ref(model)
     del model
     gc.collect()
@@ -241,20 +269,44 @@ def test_compiled_loops_do_not_keep_the_model_alive():
 
 
 def test_compiled_loops_per_model_are_bounded_and_reused(monkeypatch):
-    monkeypatch.setattr(generate_module, "_MAX_COMPILED_PER_MODEL", 2)
+    monkeypatch.setattr(compiled_functions, "MAX_PER_MODEL", 2)
     model = make_model(num_encoder_layers=1, num_decoder_layers=1)
     encoder_tokens = sources()
-    first = generate(model, encoder_tokens, 4)
-    compiled = generate_module._COMPILED[model]
-    greedy = next(iter(compiled.values()))
-    again = generate(model, encoder_tokens, 4)
-    assert list(compiled.values()) == [greedy]  # the same settings reuse the traced function
+    first = generate(model, encoder_tokens, max_output_length=4)
+    greedy = next(iter(compiled_functions.cached(model).values()))
+    again = generate(model, encoder_tokens, DecodingSettings(max_output_length=4))
+    assert list(compiled_functions.cached(model).values()) == [greedy]  # the same settings reuse the traced function
     np.testing.assert_array_equal(ops.convert_to_numpy(again["tokens"]), ops.convert_to_numpy(first["tokens"]))
     for max_length in (5, 6):
-        generate(model, encoder_tokens, max_length)
-    assert len(compiled) == 2
-    assert greedy not in compiled.values()  # the least recently used went first
-    assert [key[1].max_output_length for key in compiled] == [5, 6]  # (jit_compile, settings, start_id, end_id)
+        generate(model, encoder_tokens, max_output_length=max_length)
+    cached = compiled_functions.cached(model)
+    assert greedy not in cached.values()  # the least recently used went first
+    assert [key[1].max_output_length for key in cached] == [5, 6]  # ("generate", settings, start_id, end_id, jit_compile)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TextPipeline runs on the TensorFlow backend")
+def test_generate_and_text_pipeline_share_one_cache_that_lets_models_go():
+    from keras_transformer import TextPipeline
+    from keras_transformer.text import Tokenizer
+
+    tokenizer = Tokenizer(list("abcdefgh"))
+    model = make_model(vocabulary=tokenizer.vocabulary_size, num_encoder_layers=1, num_decoder_layers=1)
+    settings = DecodingSettings(max_output_length=5)
+    pipeline = TextPipeline(model, tokenizer, tokenizer, settings)
+    pipeline.predict(["abc", ""])
+    generate(model, sources(vocabulary=tokenizer.vocabulary_size), settings)
+    assert sorted(key[0] for key in compiled_functions.cached(model)) == ["generate", "pipeline texts"]
+    assert not hasattr(pipeline, "_functions")
+    # The same settings reuse the same function, in this pipeline and in another over the same parts.
+    texts_function = pipeline.texts_function()
+    assert pipeline.texts_function(settings.resolved(24)) is texts_function
+    assert TextPipeline(model, tokenizer, tokenizer, settings).texts_function() is texts_function
+    assert pipeline.texts_function(settings.replace(strategy="beam")) is not texts_function
+
+    model_ref = weakref.ref(model)
+    del model, pipeline, texts_function
+    gc.collect()
+    assert model_ref() is None
 
 
 @pytest.mark.parametrize(
@@ -268,8 +320,8 @@ def test_default_bucketed_xla_path_equals_graph_mode_token_for_token(strategy, o
     model = make_model(num_encoder_layers=1, num_decoder_layers=1)
     for batch, length in [(3, 7), (5, 9), (1, 13)]:
         encoder_tokens = sources(batch=max(batch, 2), length=length)[:batch]
-        default = generate(model, encoder_tokens, 10, strategy=strategy, **options)
-        graph = generate(model, encoder_tokens, 10, strategy=strategy, jit_compile=False, **options)
+        default = generate(model, encoder_tokens, max_output_length=10, strategy=strategy, **options)
+        graph = generate(model, encoder_tokens, max_output_length=10, strategy=strategy, jit_compile=False, **options)
         for key in ("tokens", "candidates"):
             np.testing.assert_array_equal(ops.convert_to_numpy(default[key]), ops.convert_to_numpy(graph[key]), err_msg=f"{key} {batch}x{length}")
         np.testing.assert_allclose(ops.convert_to_numpy(default["scores"]), ops.convert_to_numpy(graph["scores"]), rtol=1e-4, atol=1e-5)
@@ -285,4 +337,4 @@ def test_buckets_bound_the_shapes():
         padded = buckets.pad_to_bucket(np.ones((batch, length), "int32"), 24)
         assert tuple(padded.shape) == shape
     with pytest.raises(ValueError, match="jit_compile=1"):
-        generate(make_model(), sources(), 4, jit_compile=1)
+        generate(make_model(), sources(), max_output_length=4, jit_compile=1)

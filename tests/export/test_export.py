@@ -44,7 +44,7 @@ def keras_greedy_texts(exported, texts):
     source, target = exported["source"], exported["target"]
     ids = source.tokenize(tf.constant(texts), max_length=16).to_tensor()
     ids = tf.pad(ids, [[0, 0], [0, max(0, 1 - ids.shape[1])]])
-    tokens = generate(exported["model"], ids, MAX_OUTPUT)["tokens"]
+    tokens = generate(exported["model"], ids, max_output_length=MAX_OUTPUT)["tokens"]
     return [t.decode() for t in target.detokenize(tokens).numpy()], np.asarray(tokens), np.asarray(ids)
 
 

@@ -148,8 +148,8 @@ def test_all_padding_source_gives_finite_logits():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"max_length": 0}, "max_length=0"),
-        ({"max_length": -4}, "max_length=-4"),
+        ({"max_output_length": 0}, "max_output_length=0"),
+        ({"max_output_length": -4}, "max_output_length=-4"),
         ({"strategy": "beam", "beam_size": 0}, "beam_size=0"),
         ({"strategy": "sample", "top_p": 0}, "top_p=0"),
         ({"strategy": "sample", "top_p": 1.01}, "top_p=1.01"),
@@ -158,11 +158,11 @@ def test_all_padding_source_gives_finite_logits():
 )
 def test_generate_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        generate(tiny_model(), ids([5, 6]), **{"max_length": 4, **kwargs})
+        generate(tiny_model(), ids([5, 6]), **{"max_output_length": 4, **kwargs})
 
 
 def test_generate_batch_of_zero_is_empty():
-    out = generate(tiny_model(), np.zeros((0, 3), "int32"), 4)
+    out = generate(tiny_model(), np.zeros((0, 3), "int32"), max_output_length=4)
     assert out["tokens"].shape == (0, 4)
 
 

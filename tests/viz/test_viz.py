@@ -96,7 +96,7 @@ def test_attention_maps_hold_the_models_weights_for_the_example(model, maps, tok
 def test_without_a_target_the_decoder_reads_start_plus_the_greedy_output(model):
     source = np.array([5, 6, 7, 8], "int32")
     maps = attention_maps(model, source, max_length=6)
-    tokens = np.asarray(generate(model, source[None], 6)["tokens"])[0].tolist()
+    tokens = np.asarray(generate(model, source[None], max_output_length=6)["tokens"])[0].tolist()
     expected = tokens[: tokens.index(2) + 1] if 2 in tokens else [t for t in tokens if t != 0]
     assert maps.decoder_ids.tolist() == [1] + expected
     assert maps.source_tokens == ["5", "6", "7", "8"]  # no tokenizer: the ids

@@ -102,9 +102,8 @@ def test_a_folder_without_generator_or_with_a_changed_one(folders, tmp_path):
 
 
 def run_without_tensorflow(code, zoo_dir=None):
-    """Run `code` in a fresh interpreter the way the CLI runs (lazy package import); it must not
-    import TensorFlow."""
-    env = {**os.environ, "KERAS_TRANSFORMER_LAZY_IMPORT": "1"}
+    """Run `code` in a fresh interpreter; it must not import TensorFlow."""
+    env = dict(os.environ)
     if zoo_dir is not None:
         env[zoo.ZOO_VARIABLE] = str(zoo_dir)
     code += "\nassert 'tensorflow' not in sys.modules, sorted(m for m in sys.modules if 'tensorflow' in m)[:5]\n"

@@ -152,9 +152,12 @@ def test_a_dataset_task_end_to_end_in_two_stages(tmp_path, monkeypatch):
 
 
 def g2p_figures(**changes):
-    """The figures of a g2p_en run as `Task.run` writes them, with `changes`."""
+    """The `Figures` of a g2p_en run as `Task.run` fills them, with `changes`."""
+    from keras_transformer.zoo.tasks.figures import Figures
+
     report = {"model": "g2p_en", "split": "test", "examples": 6217, "card": {}}
     figures = {
+        "task": "g2p_en",
         "shown": [("transformer", "T R AE0 N S F AO1 R M ER0", "T R AE0 N S F AO1 R M ER0")],
         "split_sizes": {"train": 121818, "validation": 6232, "test": 6217},
         "config": {"normalize_first": False, "num_encoder_layers": 3, "num_decoder_layers": 3, "d_model": 256,
@@ -189,7 +192,7 @@ def g2p_figures(**changes):
              "word_error_rate_no_stress": 0.15, "phoneme_error_rate_no_stress": 0.04}, "seconds": 90},
         ],
     }  # fmt: skip
-    return {**figures, **changes}
+    return Figures.from_dict({**figures, **changes})
 
 
 def test_g2p_card_tables_both_strategies_and_weighs_them_against_the_targets():
@@ -222,8 +225,8 @@ def test_g2p_card_says_which_targets_are_missed_and_what_would_close_the_gap():
     from keras_transformer.zoo.card import model_card
 
     figures = g2p_figures()
-    figures["test"][1]["measured"] = {"word_error_rate": 0.30, "phoneme_error_rate": 0.049,
-                                      "word_error_rate_no_stress": 0.21, "phoneme_error_rate_no_stress": 0.04}  # fmt: skip
+    figures.test[1]["measured"] = {"word_error_rate": 0.30, "phoneme_error_rate": 0.049,
+                                   "word_error_rate_no_stress": 0.21, "phoneme_error_rate_no_stress": 0.04}  # fmt: skip
     card = model_card(tasks.get_task("g2p_en"), figures)
     assert "| WER with stress | at most 27% | 30.00% | missed |" in card
     assert "| PER with stress | at most 5% | 4.90% | met |" in card
@@ -233,7 +236,7 @@ def test_g2p_card_says_which_targets_are_missed_and_what_would_close_the_gap():
     assert "Stress placement alone accounts for 9.0 points of the WER" in card
 
     # A loss that stopped falling points at the model instead; greedy as the default decoding is scored.
-    figures = g2p_figures(validation_losses=[1.5, 1.1, 1.2], decoding={**figures["decoding"], "strategy": "greedy"})
+    figures = g2p_figures(validation_losses=[1.5, 1.1, 1.2], decoding={**figures.decoding, "strategy": "greedy"})
     card = model_card(tasks.get_task("g2p_en"), figures)
     assert "(greedy)" in card and "| PER with stress | at most 5% | 5.10% | missed |" in card
     assert "lowest at epoch 2 of 3" in card and "a larger model" in card

@@ -31,7 +31,7 @@ def test_list_and_load_predict_like_the_model(tiny_zoo):
     texts = ["abc", "", "jihgfedcba", "zzz"]
     got = entry.predict(texts, batch_size=3)
     ids = tiny_zoo["source"].tokenize(texts).to_tensor().numpy()
-    tokens = generate(tiny_zoo["model"], ids, 8)["tokens"]
+    tokens = generate(tiny_zoo["model"], ids, max_output_length=8)["tokens"]
     expected = [t.decode() for t in tiny_zoo["target"].detokenize(tokens).numpy()]
     assert got == expected
     assert entry.card == "# card\n" and entry.info.task == "test task"

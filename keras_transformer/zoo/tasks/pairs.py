@@ -9,8 +9,8 @@
 The data is read by `keras_transformer.data.text_pairs` (a TSV of `source<TAB>target` lines with no
 header, or two line-aligned files; errors name the file and line) and split into train, validation
 and test parts by a stable hash of the source (every pair with the same source on one side). The
-run is the shared zoo-task run (`zoo.tasks.Task`): the same recipe, validation scoring, packaging,
-test measurement and card as the zoo's own models.
+run is the shared zoo-task run (`zoo.tasks.run`): the same recipe, validation scoring, packaging,
+test measurement and card as the zoo's own models; `PairsTask.prepare` reads the files into a task.
 """
 
 import argparse
@@ -18,10 +18,8 @@ import dataclasses
 import pathlib
 import re
 
-import tensorflow as tf
-
 from keras_transformer import _validation
-from keras_transformer.data.batching import LengthBuckets, example_lengths
+from keras_transformer.data.batching import LengthBuckets
 from keras_transformer.data.text_pairs import (
     ON_LONG,
     SYMBOLS,
@@ -31,11 +29,9 @@ from keras_transformer.data.text_pairs import (
     split_symbols,
     symbol_count,
 )
-from keras_transformer.text import Tokenizer
-from keras_transformer.training.recipe import TrainingOptions
-from keras_transformer.zoo import folder
-from keras_transformer.zoo.manifest import write_manifest
-from keras_transformer.zoo.tasks import Split, Task, command_line, register_task
+from keras_transformer.training.options import TrainingOptions
+from keras_transformer.zoo.info import ZooInfo
+from keras_transformer.zoo.tasks.task import Split, Task
 
 TASK_NAME = "pairs"
 DEFAULT_MODEL_NAME = "my_model"
@@ -63,6 +59,7 @@ class PairsTask(Task):
         argv: the run's command line, for the card.
     """
 
+    source: object = None
     splits: PairSplits | None = None
     base: object = None
     argv: tuple = ()
@@ -98,11 +95,6 @@ class PairsTask(Task):
 
     # ---------------------------------------------------------------- preparing a run
 
-    def run(self, args, argv):
-        if self.splits is None:
-            return self.prepare(args, argv).run(args, argv)
-        return super().run(args, argv)
-
     def prepare(self, args, argv):
         """Read and split the data, resolve the options (from the zoo model with `--from-zoo`) and
         return the task that runs on them. Updates `args` in place."""
@@ -115,6 +107,8 @@ class PairsTask(Task):
         if args.from_zoo:
             if args.initial_weights:
                 raise FineTuneError("Give --from-zoo or --initial-weights, not both.")
+            from keras_transformer.zoo import folder
+
             base = folder.load(args.from_zoo)
             _adopt_zoo_config(base, args, _given_options(self.parser(), argv, ARCHITECTURE_OPTIONS + ("dropout",)))
             args.initial_weights = str(pathlib.Path(base.path) / "model.weights.h5")
@@ -194,27 +188,30 @@ class PairsTask(Task):
     def split_sizes(self, args):
         return self.splits.sizes()
 
+    def info(self):
+        return ZooInfo(task=self.description, metrics=self.metrics)
+
     def tokenizers(self, split):
         if self.base is not None:
             return self.base.source_tokenizer, self.base.target_tokenizer
         return super().tokenizers(split)
 
-    def package(self, zoo_dir, pipeline, history, figures, args, readings=None):
-        # The card shows how to rerun this task and how to load the folder: by its path.
-        figures["command"] = command_line(TASK_NAME, self.argv)
+    def figure_overrides(self):
+        """The card shows how to rerun this task (`train pairs ...`), and a fine-tuned model's origin."""
+        from keras_transformer.zoo.tasks.run import command_line
+
+        overrides = {"command": command_line(TASK_NAME, self.argv)}
         if self.base is not None:
             # The run started from the zoo model's weights (not from an earlier run of this recipe).
-            figures["previous_stages"] = []
-            figures["fine_tuned_from"] = str(self.base.path)
-        super().package(zoo_dir, pipeline, history, figures, args, readings)
-        card_path = pathlib.Path(zoo_dir) / "card.md"
-        card = card_path.read_text(encoding="utf-8")
+            overrides.update(previous_stages=[], fine_tuned_from=str(self.base.path))
+        return overrides
+
+    def finish_card(self, card, zoo_dir):
+        """A user's folder is loaded by its path, and `evaluate` runs on the zoo's datasets only."""
         card = card.replace(
             f"keras-transformer predict {self.name} ", f"keras-transformer predict {_path_argument(zoo_dir)} "
         )
-        card = card.replace(f"`keras-transformer evaluate {self.name}`", "`keras_transformer.evaluation.evaluate`")
-        card_path.write_text(card, encoding="utf-8")
-        write_manifest(zoo_dir)
+        return card.replace(f"`keras-transformer evaluate {self.name}`", "`keras_transformer.evaluation.evaluate`")
 
 
 def _path_argument(directory):
@@ -231,13 +228,14 @@ def _batch_tokens_for(train, options, source_split, target_split):
     # Lengths as the tokenizers will count them: they split the same way.
     source_lengths = [symbol_count(text, source_split) for text in train.sources]
     target_lengths = [symbol_count(text, target_split) for text in train.targets]
-    source_ids = tf.RaggedTensor.from_row_lengths(tf.zeros([sum(source_lengths)], tf.int32), source_lengths)
-    target_ids = tf.RaggedTensor.from_row_lengths(tf.zeros([sum(target_lengths)], tf.int32), target_lengths)
-    lengths = example_lengths(source_ids, target_ids)
+    # Stand-in ids of the right lengths: `array_batches` counts the batches a pass the recipe makes.
+    source_ids = [[1] * n for n in source_lengths]
+    target_ids = [[1] * n for n in target_lengths]
+    lengths = [max(s, t + 1) for s, t in zip(source_lengths, target_lengths)]
     batch_tokens = options.batch_tokens
     while True:
         buckets = LengthBuckets.from_lengths(lengths, batch_tokens, options.max_length, options.length_buckets)
-        steps = buckets.count(source_ids, target_ids)[0]
+        steps = len(buckets.array_batches(source_ids, target_ids, 1, 2, shuffle_seed=0))
         if steps >= MIN_STEPS_A_PASS or batch_tokens // 2 < SMALLEST_BATCH_TOKENS:
             break
         batch_tokens //= 2
@@ -408,12 +406,9 @@ def _describe_registered(sizes):
     return "Your own pairs (see `keras-transformer train pairs --help`)."
 
 
-PAIRS_TASK = PairsTask(
+TASK = PairsTask(
     name=TASK_NAME,
     description="Your own text pairs: a TSV of source<TAB>target lines, or two line-aligned files",
     describe_data=_describe_registered,
     source_lowercase=False,
 )
-
-
-register_task(PAIRS_TASK)
