@@ -5,10 +5,12 @@ imports neither Keras nor TensorFlow, so the command line's `--help` and `zoo li
 Keras on JAX or PyTorch needs no TensorFlow (the TensorFlow-only names, `TextPipeline` and
 `SentenceEncoder`, then fail when used).
 
-Our layers and models register themselves with Keras when `keras_transformer.models` is imported,
-which any use of a model name (`keras_transformer.build_transformer`, `keras_transformer.layers`, ...)
-does; to load a `.keras` file in a fresh process, `import keras_transformer.models` first (and
-`keras_transformer.training` for a model compiled with our loss, metric or learning-rate schedule).
+Our Keras classes register themselves (for `keras.saving.load_model`) when their module is imported:
+`keras_transformer.layers` registers every layer, `from keras_transformer.models import TransformerModel`
+(or `EncoderModel`; any use of `build_transformer` or `build_encoder` too) the model class and its layers,
+and a loss, metric or schedule of `keras_transformer.training` when it is first used. So to load a
+`.keras` file in a fresh process, import the model class first; `import keras_transformer` alone
+registers nothing.
 """
 
 from keras_transformer import _lazy, _modules

@@ -20,8 +20,9 @@ def test_importing_the_packages_imports_no_keras_or_tensorflow():
         heavy = sorted(name for name in sys.modules if name.split(".")[0] in ("tensorflow", "keras"))
         assert not heavy, heavy[:5]
         assert keras_transformer.TransformerConfig.from_name("tiny").d_model == 32
-        assert "keras" in sys.modules  # loaded on first use
         from keras_transformer import *  # noqa: F403
+
+        assert "keras" in sys.modules  # loaded on first use of a name that needs it
         assert TransformerConfig is keras_transformer.TransformerConfig and layers is keras_transformer.layers
         print("ok")
         """

@@ -41,7 +41,7 @@ class Deadline(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         if self.deadline is not None and time.time() > self.deadline:
-            self._stop("the time is up: stopping after this epoch's validation")
+            self._stop("Time budget spent (the deadline has passed): stopping after this epoch's validation")
 
     def on_epoch_end(self, epoch, logs=None):
         if self._first:

@@ -293,9 +293,11 @@ def test_generate_and_text_pipeline_share_one_cache_that_lets_models_go():
     model = make_model(vocabulary=tokenizer.vocabulary_size, num_encoder_layers=1, num_decoder_layers=1)
     settings = DecodingSettings(max_output_length=5)
     pipeline = TextPipeline(model, tokenizer, tokenizer, settings)
-    pipeline.predict(["abc", ""])
+    outputs = pipeline.predict(["abc", "", "hgfedcba"])
     generate(model, sources(vocabulary=tokenizer.vocabulary_size), settings)
     assert sorted(key[0] for key in compiled_functions.cached(model)) == ["generate", "pipeline texts"]
+    # XLA over shape buckets is another function, with the same outputs.
+    assert TextPipeline(model, tokenizer, tokenizer, settings, jit_compile=True).predict(["abc", "", "hgfedcba"]) == outputs
     assert not hasattr(pipeline, "_functions")
     # The same settings reuse the same function, in this pipeline and in another over the same parts.
     texts_function = pipeline.texts_function()

@@ -16,7 +16,7 @@ def test_named_sizes_follow_the_paper():
     big = TransformerConfig.from_name("big", source_vocab_size=10, target_vocab_size=10)
     assert (big.d_model, big.num_heads, big.d_ff, big.dropout) == (1024, 16, 4096, 0.3)
     assert TransformerConfig.from_name("tiny", d_model=64).d_model == 64
-    assert set(TransformerConfig.names()) == {"tiny", "small", "base", "big"}
+    assert set(TransformerConfig.names()) == {"tiny", "compact", "small", "base", "big"}
 
 
 def test_json_round_trip():

@@ -86,7 +86,7 @@ def test_keras_file_round_trip_in_safe_mode_without_custom_objects(tmp_path, ove
 
 
 def test_keras_file_loads_in_a_fresh_process(tmp_path):
-    """Loading needs `import keras_transformer.models` (it registers the layers) but no custom_objects."""
+    """Loading needs the model class imported (it registers the model and the layers) but no custom_objects."""
     import subprocess
     import sys
 
@@ -98,7 +98,8 @@ def test_keras_file_loads_in_a_fresh_process(tmp_path):
     np.save(os.path.join(tmp_path, "target.npy"), inputs["decoder_tokens"])
     np.save(os.path.join(tmp_path, "expected.npy"), ops.convert_to_numpy(model(inputs)))
     script = f"""
-import numpy as np, keras, keras_transformer.models  # the import registers our layers and model class
+import numpy as np, keras
+from keras_transformer.models import TransformerModel  # the import registers the model and its layers
 d = {str(tmp_path)!r}
 model = keras.saving.load_model(d + "/model.keras", safe_mode=True)
 out = model({{"encoder_tokens": np.load(d + "/source.npy"), "decoder_tokens": np.load(d + "/target.npy")}})

@@ -1,5 +1,5 @@
-"""`training.arrays`: token ids in `.npz` files, `BucketedBatches`, the `StopBefore` deadline and
-`fit_token_arrays` (the recipe on any backend: run files, kept weights, resuming, the deadline, the CLI).
+"""`training.arrays`: token ids in `.npz` files, `BucketedBatches`, the `Deadline` callback and the recipe
+on token arrays (`fit_arrays`, any backend: run files, kept weights, resuming, the deadline, the CLI).
 
 Keras and NumPy only: this folder runs on every backend."""
 
@@ -14,20 +14,15 @@ import pytest
 
 from keras_transformer.data.batching import LengthBuckets
 from keras_transformer.models import TransformerConfig, build_transformer
-from keras_transformer.training import arrays
-from keras_transformer.training.arrays import (
-    RUN_FILE,
-    BucketedBatches,
-    StopBefore,
-    fit_token_arrays,
-    load_token_arrays,
-    main,
-    save_token_arrays,
-)
+from keras_transformer.training import progress
+from keras_transformer.training.arrays import fit_arrays, load_token_arrays, main, save_token_arrays
 from keras_transformer.training.averaging import average_checkpoints
+from keras_transformer.training.batches import BucketedBatches
 from keras_transformer.training.callbacks import ResumableCheckpoint
-from keras_transformer.training.progress import read_epoch_seconds
-from keras_transformer.training.recipe import TrainingOptions
+from keras_transformer.training.options import TrainingOptions
+from keras_transformer.training.progress import Deadline, read_epoch_seconds
+from keras_transformer.training.run_folder import RECORD as RUN_FILE
+from keras_transformer.training.run_folder import RunFolder
 
 START, END, VOCAB = 1, 2, 12
 # XLA on JAX: far faster there than running op by op, even with the compilation.
@@ -51,6 +46,25 @@ def token_data(bounds=(5,)):
         "start_id": START,
         "end_id": END,
         "bounds": bounds,
+    }
+
+
+def summarize(record):
+    """The run record's figures under the names these tests check."""
+    return {
+        "backend": record.backend,
+        "epochs_run": record.epochs_run,
+        "epochs_this_call": len(record.throughput),
+        "optimizer_steps": record.optimizer_steps,
+        "steps_per_epoch": record.steps_per_epoch,
+        "best_epoch": record.best_epoch,
+        "averaged_epochs": list(record.averaged_epochs),
+        "kept_epochs": list(record.averaged_epochs) or [record.best_epoch],
+        "validation_loss": record.validation_loss,
+        "validation_accuracy": record.validation_accuracy,
+        "stopped_by_deadline": record.stopped_by_time_budget,
+        "options": record.options,
+        **{key: record.batches[key] for key in ("buckets", "batch_tokens", "longest_target")},
     }
 
 
@@ -117,9 +131,10 @@ class FakeClock:
 
 def stop_before(monkeypatch, deadline):
     clock = FakeClock()
-    monkeypatch.setattr(arrays.time, "time", clock)
-    callback = StopBefore(deadline)
+    monkeypatch.setattr(progress.time, "time", clock)
+    callback = Deadline(deadline)
     callback.set_model(types.SimpleNamespace(stop_training=False))
+    callback.on_train_begin()
     return callback, clock
 
 
@@ -132,16 +147,16 @@ def run_epoch(callback, clock, epoch, seconds, batches=2):
     return callback.model.stop_training
 
 
-def test_stop_before_stops_after_the_epoch_that_the_next_would_overrun(monkeypatch):
+def test_deadline_stops_after_the_epoch_that_the_next_would_overrun(monkeypatch):
     callback, clock = stop_before(monkeypatch, deadline=1000)
     assert not run_epoch(callback, clock, 0, 500)  # the first epoch (compilation) does not count: 500 + 0 < 1000
     assert not run_epoch(callback, clock, 1, 200)  # 700 + 200 < 1000
-    assert callback.stopped_epoch is None and callback.longest == 200
+    assert not callback.spent and callback.longest == 200
     assert run_epoch(callback, clock, 2, 200)  # 900 + 200 > 1000: epoch 4 would end after the deadline
-    assert callback.stopped_epoch == 3
+    assert callback.spent
 
 
-def test_stop_before_stops_mid_epoch_once_the_deadline_has_passed(monkeypatch):
+def test_deadline_stops_mid_epoch_once_the_deadline_has_passed(monkeypatch):
     callback, clock = stop_before(monkeypatch, deadline=100)
     callback.on_epoch_begin(0)
     clock.now = 100
@@ -151,32 +166,33 @@ def test_stop_before_stops_mid_epoch_once_the_deadline_has_passed(monkeypatch):
     callback.on_train_batch_end(1)
     assert callback.model.stop_training
     callback.on_epoch_end(0)
-    assert callback.stopped_epoch == 1
+    assert callback.spent
 
 
-def test_stop_before_without_a_deadline_never_stops(monkeypatch):
-    callback, clock = stop_before(monkeypatch, deadline=float("inf"))
+def test_deadline_without_a_deadline_never_stops(monkeypatch):
+    callback, clock = stop_before(monkeypatch, deadline=None)
     assert not any(run_epoch(callback, clock, epoch, 1e6) for epoch in range(4))
-    assert callback.stopped_epoch is None
+    assert not callback.spent
 
 
-def test_stop_before_judges_by_the_longest_epoch_so_far(monkeypatch):
+def test_deadline_judges_by_the_longest_epoch_so_far(monkeypatch):
     callback, clock = stop_before(monkeypatch, deadline=450)
     assert not run_epoch(callback, clock, 0, 10)
     assert not run_epoch(callback, clock, 1, 200)  # 210 + 200 < 450
     # A shorter epoch: the next may take as long as the longest so far, 260 + 200 > 450.
-    assert run_epoch(callback, clock, 2, 50) and callback.longest == 200 and callback.stopped_epoch == 3
+    assert run_epoch(callback, clock, 2, 50) and callback.longest == 200 and callback.spent
 
 
-def test_fit_token_arrays_writes_the_run_and_resumes(tmp_path):
+def test_fit_arrays_writes_the_run_and_resumes(tmp_path):
     data = token_data()
     options = TrainingOptions(**TINY, epochs=2, average_last=2, keep_checkpoints=3,
                               checkpoint_dir=str(tmp_path / "epochs"))  # fmt: skip
     output_dir = tmp_path / "run"
-    summary = fit_token_arrays(options, data, output_dir, name="copier")
+    record = fit_arrays(options, data, output_dir, name="copier")
+    summary = summarize(record)
     for file in ("config.json", "history.csv", "epoch_seconds.json", "model.weights.h5", RUN_FILE):
         assert (output_dir / file).is_file(), file
-    assert json.loads((output_dir / RUN_FILE).read_text()) == json.loads(json.dumps(summary))
+    assert RunFolder(output_dir).read_record() == record
     assert summary["backend"] == keras.backend.backend()
     assert summary["epochs_run"] == summary["epochs_this_call"] == 2 and history_epochs(output_dir) == ["0", "1"]
     assert summary["optimizer_steps"] == 2 * summary["steps_per_epoch"]
@@ -212,7 +228,7 @@ def test_fit_token_arrays_writes_the_run_and_resumes(tmp_path):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
     # Rerunning with more epochs continues after epoch 2.
-    more = fit_token_arrays(options.replace(epochs=3), data, output_dir, name="copier")
+    more = summarize(fit_arrays(options.replace(epochs=3), data, output_dir, name="copier"))
     assert more["epochs_run"] == 3 and more["epochs_this_call"] == 1 and history_epochs(output_dir) == ["0", "1", "2"]
     assert more["optimizer_steps"] == 3 * summary["steps_per_epoch"]
     assert list(read_epoch_seconds(output_dir / "epoch_seconds.json")) == [1, 2, 3]
@@ -230,7 +246,7 @@ def test_the_command_line_stops_at_a_deadline_already_past(tmp_path):
                  "--log-every", "0", "--epochs", "3", "--max-examples", "64", "--length-buckets", "2",
                  "--average-last", "2", "--keep-checkpoints", "2", "--stop-at", str(time.time() - 1)]  # fmt: skip
     assert main(arguments) == 0
-    summary = json.loads((output_dir / RUN_FILE).read_text())
+    summary = summarize(RunFolder(output_dir).read_record())
     assert summary["stopped_by_deadline"] and summary["epochs_run"] == summary["epochs_this_call"] == 1
     assert summary["optimizer_steps"] == 1  # stopped after the first batch
     assert summary["kept_epochs"] == [1] and summary["averaged_epochs"] == []
@@ -242,9 +258,9 @@ def test_the_command_line_stops_at_a_deadline_already_past(tmp_path):
     assert (output_dir / "model.weights.h5").is_file() and history_epochs(output_dir) == ["0"]
 
 
-def test_fit_token_arrays_refuses_other_options(tmp_path):
-    with pytest.raises(TypeError, match="TrainingOptions"):
-        fit_token_arrays({"size": "tiny"}, token_data(), tmp_path, name="copier")
+def test_fit_arrays_refuses_other_options(tmp_path):
+    with pytest.raises(AttributeError):
+        fit_arrays({"size": "tiny"}, token_data(), tmp_path, name="copier")
 
 
 def test_the_best_epoch_is_kept_when_its_epoch_checkpoint_was_deleted(tmp_path):
@@ -253,9 +269,9 @@ def test_the_best_epoch_is_kept_when_its_epoch_checkpoint_was_deleted(tmp_path):
     # weights come from checkpoints/best.weights.h5 and give its validation loss from the history.
     data = token_data()
     options = TrainingOptions(**TINY, epochs=2, keep_checkpoints=1, checkpoint_dir=str(tmp_path / "epochs"))
-    fit_token_arrays(options, data, tmp_path / "run", name="copier")
-    summary = fit_token_arrays(options.replace(epochs=4, learning_rate_scale=3000.0), data, tmp_path / "run",
-                               name="copier")  # fmt: skip
+    fit_arrays(options, data, tmp_path / "run", name="copier")
+    summary = summarize(fit_arrays(options.replace(epochs=4, learning_rate_scale=3000.0), data, tmp_path / "run",
+                                   name="copier"))  # fmt: skip
     with open(tmp_path / "run" / "history.csv", newline="") as handle:
         val_losses = [float(row["val_loss"]) for row in csv.DictReader(handle)]
     assert len(val_losses) == 4 and max(val_losses[2:]) > max(val_losses[:2])  # the high rate made it worse
