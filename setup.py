@@ -71,7 +71,7 @@ setup(
         "minilm": MINILM,
         # Peers measured side by side in benchmarks/ (sentence-transformers: the minilm_l6 reference).
         "benchmark": ["keras-hub>=0.20,<1", "torch==2.13.0", "g2p-en>=2.1,<3", "sentence-transformers>=5,<7", *MINILM],
-        "test": ["pytest>=7", *DATA, *PLOT],
+        "test": ["pytest>=7", "import-linter>=2,<3", *DATA, *PLOT],
     },
     entry_points={"console_scripts": ["keras-transformer=keras_transformer.cli:main"]},
     classifiers=[

@@ -38,8 +38,8 @@ class CommandError(UserError):
 _KIND_COMMANDS = {"seq2seq": "predict", "sentence_encoder": "embed"}
 
 
-def _load(name, kind=None, runtime="tensorflow"):
-    """Zoo model `name`, refused (before TensorFlow loads) when it is not of `kind`."""
+def _load(name, kind=None, runtime="tensorflow", decoding=None, report=None):
+    """Zoo model `name` (a `zoo.ZooModel`), refused (before TensorFlow loads) when it is not of `kind`."""
     from keras_transformer import zoo
 
     try:
@@ -48,42 +48,11 @@ def _load(name, kind=None, runtime="tensorflow"):
             raise CommandError(
                 f"{name} is a {actual.replace('_', ' ')} model: use `keras-transformer {_KIND_COMMANDS[actual]} {name} ...`"
             )
-        return zoo.load(name, runtime=runtime)
+        return zoo.load(name, runtime=runtime, decoding=decoding, report=report)
+    except zoo.RuntimeUnavailable as error:
+        raise CommandError(f"{error.reason}; --runtime tensorflow runs any settings") from None
     except zoo.ZooError as error:
         raise CommandError(str(error)) from None
-
-
-def _predict_pipeline(args):
-    """What `predict` runs: the folder's TFLite generator in ai-edge-litert (no TensorFlow import, so it
-    answers in about a second) when the folder has one and the options keep its decoding settings;
-    otherwise the TensorFlow pipeline, silently unless `--verbose` (an error with `--runtime litert`)."""
-    from keras_transformer import zoo
-    from keras_transformer.zoo import litert
-
-    if args.runtime == "tensorflow":
-        return _load(args.name, kind="seq2seq")
-    try:
-        has_generator = litert.has_generator(args.name)
-    except zoo.ZooError as error:
-        raise CommandError(str(error)) from None
-    if has_generator or args.runtime == "litert":
-        try:
-            pipeline = _load(args.name, kind="seq2seq", runtime="litert")
-            reason = pipeline.unsupported_settings(strategy=args.strategy, beam_size=args.beam_size)
-        except ImportError as error:
-            reason = str(error)
-        if reason is None:
-            if args.verbose:
-                message = f"running {args.name}'s {litert.GENERATOR} with ai-edge-litert"
-                print(f"keras-transformer predict: {message}", file=sys.stderr)
-            return pipeline
-        if args.runtime == "litert":
-            raise CommandError(f"{reason}; --runtime tensorflow runs any settings")
-    else:
-        reason = f"{args.name} has no {litert.GENERATOR}"
-    if args.verbose:
-        print(f"keras-transformer predict: {reason}: running the TensorFlow pipeline", file=sys.stderr)
-    return _load(args.name, kind="seq2seq")
 
 
 def _read_texts(args, what):
@@ -163,11 +132,14 @@ def cmd_zoo(args):
 
 def cmd_predict(args):
     texts = _read_texts(args, "predict")
-    pipeline = _predict_pipeline(args)
+    # The zoo picks the runtime: by default (--runtime auto) the folder's TFLite generator in ai-edge-litert
+    # (no TensorFlow import: it answers in about a second) when it can decode with these options.
+    decoding = {"strategy": args.strategy, "beam_size": args.beam_size}
+    report = (lambda line: print(f"keras-transformer predict: {line}", file=sys.stderr)) if args.verbose else None
+    model = _load(args.name, kind="seq2seq", runtime=args.runtime, decoding=decoding, report=report)
     progress = _progress_bar(len(texts), enabled=not args.quiet)
     # Without --batch-size each runtime takes its own default (LiteRT decodes fastest in small batches).
-    sizes = {} if args.batch_size is None else {"batch_size": args.batch_size}
-    outputs = pipeline.predict(texts, strategy=args.strategy, beam_size=args.beam_size, progress=progress, **sizes)
+    outputs = model.predict(texts, batch_size=args.batch_size, progress=progress)
     for text, output in zip(texts, outputs):
         print(f"{text}\t{output}")
     return 0
@@ -186,7 +158,7 @@ def cmd_embed(args):
 def cmd_evaluate(args):
     from keras_transformer.evaluation import evaluate
 
-    pipeline = _load(args.name, kind="seq2seq")
+    model = _load(args.name, kind="seq2seq")
     bars = []
 
     def progress(done, total):  # the bar is made on the first batch, once the split's size is known
@@ -195,7 +167,7 @@ def cmd_evaluate(args):
         if bars[0] is not None:
             bars[0](done, total)
 
-    result = evaluate(pipeline, args.split, args.limit, batch_size=args.batch_size, progress=progress, strategy=args.strategy)
+    result = evaluate(model, args.split, args.limit, batch_size=args.batch_size, progress=progress, strategy=args.strategy)
     print(json.dumps(result.report, indent=2))
     return 0
 

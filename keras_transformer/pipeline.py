@@ -32,11 +32,6 @@ class TextPipeline:
         settings: a `DecodingSettings` (default greedy); its `max_output_length` defaults to the
             model's `max_length`.
         name: a name for messages and exports (default the model's name).
-        info: what a zoo folder says about the model's task and data (`zoo.ZooInfo`), or None.
-        card: the model card's Markdown ("" when there is none).
-        path: the zoo folder the pipeline was loaded from, or None for one built in memory.
-        history: the training run's per-epoch `fit` history `{name: [value per epoch]}` (what
-            `keras.callbacks.History.history` holds, e.g. for `viz.plot_history`), or None.
         jit_compile: decode with XLA over shape buckets (see `decoding.buckets`: one compilation a
             bucket), or in TensorFlow graph mode (False, the default: no compile wait). Outputs are
             the same; XLA pays a compilation per bucket first, so it pays off only for long inputs
@@ -45,7 +40,8 @@ class TextPipeline:
     `predict(texts)` and the SavedModel's `serving_default` (see `keras_transformer.export`) run the
     same `texts_function`: tokenize (truncating to the model's `max_length`), encode, decode with
     the key/value cache as the settings say, detokenize. A pipeline built in memory from a model
-    just trained behaves exactly like one loaded from the zoo.
+    just trained behaves exactly like the one a zoo model runs (`zoo.load(name).runtime`). A pipeline
+    knows nothing of zoo folders: their info, card and history stay on the `zoo.ZooModel`.
 
     Example:
     >>> from keras_transformer import TransformerConfig, build_transformer
@@ -67,10 +63,6 @@ class TextPipeline:
         target_tokenizer,
         settings=None,
         name=None,
-        info=None,
-        card="",
-        path=None,
-        history=None,
         jit_compile=False,
     ):
         # Tokenizers and model run in one tf.function, which only a TensorFlow-backend model joins.
@@ -94,10 +86,6 @@ class TextPipeline:
             raise TypeError(f"`settings` must be a DecodingSettings. Received: settings={settings!r}")
         self.settings = settings.resolved(self.config.max_length)
         self.name = name or model.name
-        self.info = info
-        self.card = card
-        self.path = path
-        self.history = history
         self.jit_compile = _validation.boolean("jit_compile", jit_compile)
         self.decoder = IncrementalDecoder(model)
 

@@ -19,9 +19,6 @@ class SentenceEncoder:
         tokenizer: a `keras_transformer.text.WordPieceTokenizer` (or any tokenizer with a
             `tokenize(texts) -> ragged ids` made of TensorFlow ops) whose ids fit the model.
         name: a name for messages and exports (default the model's name).
-        info: what a zoo folder says about the model, or None.
-        card: the model card's Markdown ("" when there is none).
-        path: the zoo folder it was loaded from, or None.
 
     `embed(texts)` and the SavedModel's `serving_default` run the same `texts_function`: tokenize
     (`[CLS] ... [SEP]`, truncated to the tokenizer's `max_length`), pad with id 0, encode, pool.
@@ -38,7 +35,7 @@ class SentenceEncoder:
     ((2, 8), True)
     """
 
-    def __init__(self, model, tokenizer, name=None, info=None, card="", path=None):
+    def __init__(self, model, tokenizer, name=None):
         if not isinstance(model, EncoderModel):
             raise TypeError(f"`model` must be an EncoderModel (from build_encoder). Received: model={model!r}")
         config = model.config
@@ -57,9 +54,6 @@ class SentenceEncoder:
         self.config = config
         self.tokenizer = tokenizer
         self.name = name or model.name
-        self.info = info
-        self.card = card
-        self.path = path
         self._functions = {}
 
     def __repr__(self):

@@ -8,6 +8,7 @@ import dataclasses
 
 import numpy as np
 
+from keras_transformer.errors import DataError
 from keras_transformer import _validation
 
 # Length buckets (exclusive upper bounds) of the g2p_en recipe: CMUdict pairs padded to 6, 8, 10, 13,
@@ -149,7 +150,7 @@ class LengthBuckets:
         (16, 3)
         """
         if len(source_ids) != len(target_ids):
-            raise ValueError(
+            raise DataError(
                 "`source_ids` and `target_ids` must hold as many examples. "
                 f"Received: {len(source_ids)} sources, {len(target_ids)} targets"
             )
@@ -157,7 +158,7 @@ class LengthBuckets:
             _validation.non_negative_int("shuffle_seed", shuffle_seed)
         lengths = np.array([max(len(s), len(t) + 1) for s, t in zip(source_ids, target_ids)], dtype=np.int64)
         if len(lengths) and lengths.max() > self.max_length:
-            raise ValueError(
+            raise DataError(
                 f"An example is longer than max_length={self.max_length}: an example's length (the source, or the "
                 f"target with its start or end id) is up to {int(lengths.max())}"
             )
@@ -233,7 +234,7 @@ def tokenize_pairs(source_tokenizer, target_tokenizer, sources, targets, max_len
     longest_source = int(tf.reduce_max(source.row_lengths()))
     longest_target = int(tf.reduce_max(target.row_lengths())) + 1  # + the start or end id
     if max(longest_source, longest_target) > max_length:
-        raise ValueError(
+        raise DataError(
             f"The {name} data has sequences longer than max_length={max_length}: "
             f"longest source {longest_source}, longest target (with start/end) {longest_target}."
         )

@@ -14,6 +14,7 @@ from keras_transformer.decoding import buckets, compiled, search
 from keras_transformer.decoding.dispatch import decode
 from keras_transformer.decoding.incremental import IncrementalDecoder
 from keras_transformer.decoding.settings import DecodingSettings
+from keras_transformer.errors import InvalidTypeError
 from keras_transformer.layers import graph_checks_disabled
 
 
@@ -124,7 +125,7 @@ def generate(
     if settings is None:
         settings = DecodingSettings()
     elif not isinstance(settings, DecodingSettings):
-        raise TypeError(
+        raise InvalidTypeError(
             "`settings` must be a DecodingSettings or None (the output length is its max_output_length). "
             f"Received: settings={settings!r}"
         )

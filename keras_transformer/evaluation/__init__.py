@@ -1,5 +1,5 @@
-"""Evaluation: metrics for generated text (`metrics`, plain Python) and `evaluate`, which scores a
-`TextPipeline` on a split of its dataset (`run`)."""
+"""Evaluation: metrics for generated text (`metrics`, plain Python) and `evaluate`, which scores a zoo
+model (or a `TextPipeline`) on a split of its dataset (`run`)."""
 
 from keras_transformer.evaluation.metrics import (
     METRICS,

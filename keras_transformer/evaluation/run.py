@@ -1,5 +1,5 @@
-"""`evaluate`: score a `TextPipeline` on a split of its dataset (or on given texts) with the metrics its
-zoo folder names, in one plain function call."""
+"""`evaluate`: score a zoo model (or any runtime with `predict`) on a split of its dataset, or on given
+texts, with the metrics its zoo folder names, in one plain function call."""
 
 import dataclasses
 import time
@@ -16,7 +16,7 @@ class Evaluation:
             {metric: value the model card states}}`, what `keras-transformer evaluate` prints.
         sources: the texts decoded.
         references: the acceptable outputs of each text (a list of str each).
-        predictions: the pipeline's outputs.
+        predictions: the model's outputs.
         seconds: wall time of reading and decoding.
     """
 
@@ -28,10 +28,11 @@ class Evaluation:
 
 
 def evaluate(
-    pipeline,
+    model,
     split="test",
     limit=None,
     *,
+    info=None,
     sources=None,
     references=None,
     metrics=None,
@@ -40,19 +41,23 @@ def evaluate(
     progress=None,
     **decoding_overrides,
 ):
-    """Decode a split with `pipeline` and score the outputs.
+    """Decode a split with `model` and score the outputs.
 
-    The texts and references come from the pipeline's dataset (`pipeline.info`: a zoo folder's
-    dataset, config and fields) unless `sources` and `references` are given.
+    The texts and references come from the model's dataset (`info`: a zoo folder's dataset, config and
+    fields) unless `sources` and `references` are given.
 
     Args:
-        pipeline: a `TextPipeline` (from `zoo.load`, or built in memory with `info`).
+        model: what decodes the texts: a zoo model (`zoo.load(name)`, whose `info` is the default for
+            `info`), or a runtime with `predict`, `settings` and `name` (a `TextPipeline`, e.g. one
+            just trained).
         split: the split to read, and the name the report gives the data.
         limit: only the first `limit` examples.
+        info: a `zoo.ZooInfo` naming the dataset, its fields, the metrics and the card's figures;
+            default the zoo model's `info` (None for a bare pipeline).
         sources, references: the texts and their acceptable outputs (a str or a list of str each),
             for data that is not a `keras_transformer.data` dataset; give both or neither.
-        metrics: names of `keras_transformer.evaluation` metrics; default `pipeline.info.metrics`,
-            or exact match when the pipeline has no info.
+        metrics: names of `keras_transformer.evaluation` metrics; default `info.metrics`, or exact
+            match without info.
         data_dir: the TFDS data folder (default `keras_transformer.data.default_data_dir()`).
         batch_size, progress: as for `TextPipeline.predict`.
         **decoding_overrides: `DecodingSettings` fields for this evaluation, e.g. `strategy="beam"`.
@@ -61,17 +66,18 @@ def evaluate(
         An `Evaluation`.
 
     Raises:
-        ValueError: the pipeline names no dataset and no `sources` were given, or an unknown metric.
+        ValueError: no dataset is named and no `sources` were given, or an unknown metric.
     """
     started = time.monotonic()
-    info = pipeline.info
+    # evaluation sits below the zoo and cannot import `ZooModel`: a zoo model is known by its `info`.
+    info = getattr(model, "info", None) if info is None else info
     if (sources is None) != (references is None):
-        raise ValueError("Give both `sources` and `references`, or neither (to read the pipeline's dataset).")
+        raise ValueError("Give both `sources` and `references`, or neither (to read the model's dataset).")
     if sources is None:
         if info is None or info.dataset is None:
             raise ValueError(
-                f"{pipeline.name} names no keras_transformer.data dataset to read {split!r} from: pass "
-                "`sources` and `references`."
+                f"{model.name} names no keras_transformer.data dataset to read {split!r} from: pass "
+                "`sources` and `references` (or `info`)."
             )
         # Imported here: `keras_transformer.evaluation` stays plain Python (and quick to import)
         # for callers that only score strings.
@@ -92,13 +98,13 @@ def evaluate(
             f"Unknown metrics {unknown}; known: {list(metric_functions.METRICS)}. Received: metrics={names}"
         )
 
-    predictions = pipeline.predict(sources, batch_size=batch_size, progress=progress, **decoding_overrides)
+    predictions = model.predict(sources, batch_size=batch_size, progress=progress, **decoding_overrides)
     measured = {name: round(getattr(metric_functions, name)(predictions, references), 4) for name in names}
     report = {
-        "model": pipeline.name,
+        "model": model.name,
         "split": split,
         "examples": len(sources),
-        "strategy": pipeline.with_settings(**decoding_overrides).strategy,
+        "strategy": decoding_overrides.get("strategy") or model.settings.strategy,
         "measured": measured,
         "card": dict(info.card_metrics) if info is not None else {},
     }

@@ -1,6 +1,7 @@
 """Export a model to formats that run without this package: SavedModel (text in, text out) and TFLite.
 
-`export(pipeline, format, path)` picks the exporter from a registry by name. Every export decodes the
+`export(pipeline, format, path)` picks the exporter from a registry by name; a zoo model (`zoo.load`)
+exports its TensorFlow runtime. Every export decodes the
 way the pipeline's `DecodingSettings` say (beam search included), so it gives what `predict` gives.
 A `SentenceEncoder` (texts -> vectors) has exporters of its own (`export.sentence_encoder`), picked
 by the same call.
@@ -85,13 +86,27 @@ def _target(pipeline, source_tokenizer, target_tokenizer, max_output_length, set
     return _Target(model, pipeline.decoder, pipeline.settings, pipeline=pipeline, **ids)
 
 
+def _runtime(pipeline):
+    """What a zoo model runs (export sits below the zoo and cannot import `ZooModel`: a zoo model is
+    known by its `runtime`); anything else as it is."""
+    runtime = getattr(pipeline, "runtime", None)
+    if runtime is None:
+        return pipeline
+    if not isinstance(runtime, (TextPipeline, SentenceEncoder)):
+        raise TypeError(
+            f"export needs the TensorFlow runtime of {pipeline.name}: load it with zoo.load({pipeline.name!r}) "
+            f"(runtime='tensorflow'). Received: a zoo model running a {type(runtime).__name__}"
+        )
+    return runtime
+
+
 def export(pipeline, format, path, source_tokenizer=None, target_tokenizer=None, max_output_length=None, settings=None):
     """Export a `TextPipeline` (or a model from `build_transformer`) to `path`.
 
     Args:
-        pipeline: a `TextPipeline` (what `keras_transformer.zoo.load` returns), or a Keras model from
-            `build_transformer` with its tokenizers (required for "saved_model"; without them a
-            TFLite generator uses start id 1 and end id 2).
+        pipeline: a `TextPipeline`, a zoo model (`keras_transformer.zoo.load(name)`: its runtime
+            is exported), or a Keras model from `build_transformer` with its tokenizers (required for
+            "saved_model"; without them a TFLite generator uses start id 1 and end id 2).
         format: "saved_model" (signatures `serving_default` strings -> strings, `generate_ids`,
             `logits`), "tflite" (float32 `forward.tflite` and `generator.tflite`) or "tflite_int8"
             (the same with int8 dynamic-range weights).
@@ -109,6 +124,7 @@ def export(pipeline, format, path, source_tokenizer=None, target_tokenizer=None,
     see `export.sentence_encoder`. The decoding arguments do not apply to it.
     """
     _backend.require_tensorflow(f"export(format={format!r})")
+    pipeline = _runtime(pipeline)
     if isinstance(pipeline, SentenceEncoder):
         return sentence_encoder.export(pipeline, format, path)
     if format not in EXPORTERS:

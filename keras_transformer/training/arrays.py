@@ -16,6 +16,7 @@ import sys
 
 import numpy as np
 
+from keras_transformer.errors import DataError
 from keras_transformer import _validation
 from keras_transformer.training.options import TrainingOptions
 from keras_transformer.training.run_folder import RESUMABLE, RunFolder
@@ -53,7 +54,7 @@ def load_token_arrays(path):
     with np.load(path) as data:
         missing = [k for k in ("source_vocab_size", "train_source_ids", "validation_target_lengths") if k not in data]
         if missing:
-            raise ValueError(f"{path} is not a save_token_arrays file: it lacks {missing}")
+            raise DataError(f"{path} is not a save_token_arrays file: it lacks {missing}")
         result = {key: int(data[key]) for key in ("source_vocab_size", "target_vocab_size", "start_id", "end_id")}
         result["bounds"] = tuple(int(b) for b in data["bounds"]) or None
         for split in _SPLITS:

@@ -11,6 +11,7 @@ import dataclasses
 
 import keras
 
+from keras_transformer.errors import DataError
 from keras_transformer.data.batching import LengthBuckets
 
 
@@ -45,7 +46,7 @@ class BucketedBatches(keras.utils.PyDataset):
         self._epoch = 0
         self._batches = self._make(shuffle_seed)
         if not self._batches:
-            raise ValueError(
+            raise DataError(
                 f"No batch: {len(source_ids)} examples fill no batch of batch_tokens={buckets.batch_tokens}"
             )
 
@@ -121,7 +122,7 @@ def text_pair_batches(options, source_tokenizer, target_tokenizer, train_pairs, 
     # The bucket sizes are the same every pass, so the step count is too: Keras knows the epoch length.
     steps, tokens = buckets.count(train_source, train_target)
     if steps == 0:
-        raise ValueError(
+        raise DataError(
             f"The training data fills no batch of batch_tokens={options.batch_tokens}: give more examples or a "
             f"smaller batch_tokens. Received: {len(train_pairs[0])} training examples"
         )

@@ -14,6 +14,7 @@ command-line option. Which part of the recipe reads each field:
 import argparse
 import dataclasses
 
+from keras_transformer.errors import InvalidArgumentError
 from keras_transformer import _validation
 from keras_transformer.models.config import TransformerConfig
 
@@ -36,7 +37,7 @@ class TrainingOptions:
     >>> TrainingOptions(dropout=1.5)
     Traceback (most recent call last):
     ...
-    ValueError: `dropout` must be a number in [0, 1). Received: dropout=1.5
+    keras_transformer.errors.InvalidArgumentError: `dropout` must be a number in [0, 1). Received: dropout=1.5
     """
 
     size: str = _option("compact", "model size (models.config's named sizes)", choices=tuple(TransformerConfig.names()))
@@ -100,7 +101,7 @@ class TrainingOptions:
         _validation.boolean("jit_compile", self.jit_compile)
         if self.average_last is not None and self.average_last > 1:
             if self.checkpoint_dir is None or self.keep_checkpoints < self.average_last:
-                raise ValueError(
+                raise InvalidArgumentError(
                     "`average_last` averages the epoch checkpoints of `checkpoint_dir`: it needs a checkpoint_dir "
                     "and keep_checkpoints >= average_last. Received: "
                     f"average_last={self.average_last}, checkpoint_dir={self.checkpoint_dir!r}, "

@@ -21,6 +21,7 @@ import time
 import keras
 import numpy as np
 
+from keras_transformer.errors import DataError, InvalidArgumentError
 from keras_transformer import _backend
 from keras_transformer.models import TransformerConfig, build_transformer
 from keras_transformer.training.averaging import average_checkpoints
@@ -136,7 +137,7 @@ def _as_batches(batches, options):
     if isinstance(batches, Batches):
         return batches
     if not (isinstance(batches, tuple) and len(batches) == 2):
-        raise ValueError(
+        raise InvalidArgumentError(
             "`batches` must be training.batches.Batches or a (train, validation) pair of tf.data.Dataset, "
             f"keras.utils.PyDataset or (inputs, labels) NumPy arrays. Received: batches={type(batches).__name__}"
         )
@@ -153,7 +154,7 @@ def _as_dataset(data, options, shuffle):
         return data
     if isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], dict):
         return _ArrayBatches(*data, batch_tokens=options.batch_tokens, seed=options.seed if shuffle else None)
-    raise ValueError(
+    raise InvalidArgumentError(
         "Training data must be a tf.data.Dataset, a keras.utils.PyDataset or an (inputs, labels) tuple of NumPy "
         f"arrays. Received: {type(data).__name__}"
     )
@@ -201,14 +202,14 @@ def _fit_data(batches, options):
     train, validation = batches.train, batches.validation
     if options.steps_per_epoch:
         if isinstance(train, keras.utils.PyDataset):
-            raise ValueError(
+            raise InvalidArgumentError(
                 "`steps_per_epoch` repeats tf.data batches; a PyDataset's epoch is one pass over it (give "
                 f"steps_per_epoch=None). Received: steps_per_epoch={options.steps_per_epoch}"
             )
         tokens = int(tokens * options.steps_per_epoch / max(1, steps))
         return train.repeat(), validation, options.steps_per_epoch, tokens
     if not steps:
-        raise ValueError("The training batches are empty (or of unknown length: give steps_per_epoch).")
+        raise DataError("The training batches are empty (or of unknown length: give steps_per_epoch).")
     return _tf_input(train), _tf_input(validation), steps, tokens
 
 

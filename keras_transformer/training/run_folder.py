@@ -22,6 +22,7 @@ import json
 import os
 import pathlib
 
+from keras_transformer.errors import DataError
 from keras_transformer import _validation
 
 CONFIG = "config.json"
@@ -220,7 +221,7 @@ class RunFolder:
         try:
             values = json.loads(self._text(RECORD))
         except json.JSONDecodeError as error:
-            raise ValueError(f"{self.path / RECORD} is not valid JSON: {error}") from None
+            raise DataError(f"{self.path / RECORD} is not valid JSON: {error}") from None
         return RunRecord.from_dict(values, self.history())
 
     def commands(self):
@@ -246,5 +247,5 @@ class RunFolder:
     def _text(self, name):
         path = self.path / name
         if not path.is_file():
-            raise ValueError(f"{self.path} is not a training run folder: it has no {name}")
+            raise DataError(f"{self.path} is not a training run folder: it has no {name}")
         return path.read_text(encoding="utf-8")

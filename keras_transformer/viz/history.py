@@ -13,7 +13,7 @@ def plot_history(history, save_path=None):
 
     Args:
         history: the `keras.callbacks.History` that `model.fit` returns, or its `.history` dict
-            (name -> one value per epoch).
+            (name -> one value per epoch), e.g. a zoo model's `zoo.load(name).history`.
         save_path: also write the figure there as PNG.
 
     Returns:

@@ -1,17 +1,17 @@
 """The model zoo: pretrained models in `saved_models/<name>/`, verified and loaded offline.
 
-`load(name_or_path)` returns a `keras_transformer.pipeline.TextPipeline`, or for a folder of kind
-"sentence_encoder" a `keras_transformer.sentence_encoder.SentenceEncoder` (`zoo.sentence_encoder`);
-`load(name_or_path, runtime="litert")` returns a `zoo.litert.LiteRTPipeline`, which runs the folder's
-`generator.tflite` without TensorFlow. `save(directory, pipeline, info, card)` writes a pipeline as a
-zoo folder (see `keras_transformer.zoo.folder` for the files). Finding
-models (`list_models`, `model_dir`) and checking them (`verify_manifest`) import no TensorFlow; the
-names that need it load on first use.
+`load(name_or_path, runtime=...)` returns a `ZooModel` (`zoo.model`): the folder's info, card, path
+and training history beside the runtime that runs the model, chosen here: Keras on TensorFlow (a
+`keras_transformer.pipeline.TextPipeline`, or for a folder of kind "sentence_encoder" a
+`keras_transformer.sentence_encoder.SentenceEncoder`), or the folder's `generator.tflite` in
+ai-edge-litert (a `zoo.litert.LiteRTPipeline`, no TensorFlow import); `runtime="auto"` takes the
+generator when it can decode as asked. `save(directory, pipeline, info, card)` writes a pipeline as a
+zoo folder (see `keras_transformer.zoo.folder` for the files). Finding models (`list_models`,
+`model_dir`) and checking them (`verify_manifest`) import no TensorFlow; the names that need it load
+on first use.
 """
 
-import importlib
-
-from keras_transformer import _lazy, _validation
+from keras_transformer import _lazy
 from keras_transformer.zoo.info import ZooInfo
 from keras_transformer.zoo.manifest import (
     FILES,
@@ -35,40 +35,21 @@ from keras_transformer.zoo.registry import (
     zoo_dirs,
 )
 
-# Names served by submodules that import TensorFlow, imported when first asked for.
+# Names served by submodules, imported when first asked for: `folder` imports TensorFlow; `model` (`load`
+# and the runtime choice) imports it only when the TensorFlow runtime is loaded.
 __getattr__, __dir__ = _lazy.attach(
     __name__,
     {
-        name: ("keras_transformer.zoo.folder", name)
-        for name in ("save", "write_generator", "read_history", "read_settings", "write_history", "write_settings")
+        **{
+            name: ("keras_transformer.zoo.folder", name)
+            for name in ("save", "write_generator", "read_settings", "write_history", "write_settings")
+        },
+        **{
+            name: ("keras_transformer.zoo.model", name)
+            for name in ("RUNTIMES", "RuntimeUnavailable", "ZooModel", "load", "read_history")
+        },
     },
 )
-
-
-# What `load` can run a zoo folder with: Keras on TensorFlow (any settings), or the folder's TFLite
-# generator in ai-edge-litert (its own settings, no TensorFlow import).
-RUNTIMES = ("tensorflow", "litert")
-
-
-def load(name, runtime="tensorflow"):
-    """Load zoo model `name` (a name from `list_models()` or a path to a zoo folder), after checking
-    every file's sha256.
-
-    Args:
-        name: a zoo model name or a zoo folder path.
-        runtime: "tensorflow" (default): a `TextPipeline` (or a `SentenceEncoder`, by the folder's
-            kind; see `zoo.folder.load`) that decodes with any settings. "litert": a
-            `zoo.litert.LiteRTPipeline` running the folder's `generator.tflite` with the folder's
-            decoding settings, importing no TensorFlow (start in seconds, a fraction of the memory).
-
-    Raises:
-        ZooError: unknown name, a missing file, a checksum mismatch; for "litert", a folder without a
-            generator.
-    """
-    _validation.one_of("runtime", runtime, RUNTIMES)
-    if runtime == "litert":
-        return importlib.import_module("keras_transformer.zoo.litert").load(name)
-    return importlib.import_module("keras_transformer.zoo.folder").load(name)
 
 
 __all__ = [
@@ -77,12 +58,14 @@ __all__ = [
     "MANIFEST",
     "OPTIONAL_FILES",
     "RUNTIMES",
+    "RuntimeUnavailable",
     "SENTENCE_ENCODER",
     "SENTENCE_ENCODER_FILES",
     "SEQ2SEQ",
     "ZOO_VARIABLE",
     "ZooError",
     "ZooInfo",
+    "ZooModel",
     "describe",
     "list_models",
     "load",

@@ -1,11 +1,12 @@
-"""Zoo folders on disk: `save` writes a `TextPipeline` as one, `load` reads one back (checksums first).
+"""Zoo folders on disk: `save` writes a `TextPipeline` as one, `read_pipeline` reads one back as its Keras
+runtime (checksums first; `zoo.load` gives it as a `ZooModel`).
 
 A zoo folder holds `config.json` (the `TransformerConfig`), `zoo.json` (a `ZooInfo` plus the
 `DecodingSettings` under `"decoding"`), `source_vocabulary.json` / `target_vocabulary.json`,
 `model.weights.h5`, `card.md`, optionally `history.csv` (the per-epoch `fit` history) and
 `generator.tflite` (the TFLite generator, built with the folder's decoding settings by
 `write_generator`; `zoo.load(name, runtime="litert")` and the CLI run it without TensorFlow), and
-`manifest.sha256`. `load` checks the manifest before reading anything else, and reads weights only
+`manifest.sha256`. `zoo.load` checks the manifest before reading anything else, and reads weights only
 from the Keras weights file: no pickle, no code.
 
 Weights are stored in float32 or, with `save(..., weights_dtype="float16")`, as float16 values (half
@@ -26,56 +27,39 @@ from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.models import TransformerConfig, build_transformer
 from keras_transformer.pipeline import TextPipeline
 from keras_transformer.text import Tokenizer
-from keras_transformer.zoo import sentence_encoder
-from keras_transformer.zoo.info import WEIGHTS_DTYPES, ZooInfo
+from keras_transformer.zoo.info import WEIGHTS_DTYPES, ZooInfo, read_zoo_json
 from keras_transformer.zoo.litert import GENERATOR
 from keras_transformer.zoo.manifest import verify_manifest, write_manifest
-from keras_transformer.zoo.registry import SENTENCE_ENCODER, ZooError, folder_kind, model_dir
+from keras_transformer.zoo.registry import ZooError
 
 
 def read_settings(directory):
     """`(ZooInfo, DecodingSettings)` from a zoo folder's `zoo.json`."""
-    path = pathlib.Path(directory) / "zoo.json"
+    info, decoding = read_zoo_json(directory)
     try:
-        values = json.loads(path.read_text(encoding="utf-8"))
-        decoding = DecodingSettings.from_dict(values.pop("decoding", {}))
-        return ZooInfo.from_dict(values), decoding
+        return info, DecodingSettings.from_dict(decoding)
     except (ValueError, TypeError) as error:
-        raise ZooError(f"{path} is not a valid zoo.json: {error}") from None
+        raise ZooError(f"{pathlib.Path(directory) / 'zoo.json'} is not a valid zoo.json: {error}") from None
 
 
-def load(name):
-    """Load zoo model `name` (a name from `list_models()` or a path to a zoo folder), after checking
-    every file's sha256.
-
-    Returns:
-        A `TextPipeline` with the folder's decoding settings, `info`, `card` and `path`; for a folder
-        of kind "sentence_encoder" (zoo.json), a `SentenceEncoder` (see `zoo.sentence_encoder`).
-
-    Raises:
-        ZooError: unknown name, a missing file, or a checksum mismatch.
-    """
-    directory = model_dir(name)
-    if folder_kind(directory) == SENTENCE_ENCODER:
-        return sentence_encoder.load(directory)
+def read_pipeline(directory, decoding=None):
+    """The Keras runtime of the seq2seq zoo folder at `directory`, after checking every file's sha256:
+    `(TextPipeline, ZooInfo)`, the pipeline decoding with the folder's settings and `decoding` (a dict
+    of `DecodingSettings` fields) applied. `zoo.load` wraps it in a `ZooModel`."""
+    directory = pathlib.Path(directory)
     verify_manifest(directory)
     info, settings = read_settings(directory)
     config = TransformerConfig.from_json((directory / "config.json").read_text(encoding="utf-8"))
     model = build_transformer(config, name=directory.name)
     model.load_weights(str(directory / "model.weights.h5"))
-    return TextPipeline(
+    pipeline = TextPipeline(
         model,
         Tokenizer.load(str(directory / "source_vocabulary.json")),
         Tokenizer.load(str(directory / "target_vocabulary.json")),
-        settings,
+        settings.replace(**(decoding or {})),
         name=directory.name,
-        info=info,
-        card=(directory / "card.md").read_text(encoding="utf-8"),
-        path=directory,
-        history=read_history(directory),
     )
-
-
+    return pipeline, info
 
 
 def save(directory, pipeline, info, card, history=None, generator=False, weights_dtype="float32"):
@@ -201,18 +185,6 @@ def write_settings(directory, info, settings):
         generator.unlink()
     values = {**info.to_dict(), "decoding": settings.to_dict()}
     (pathlib.Path(directory) / "zoo.json").write_text(json.dumps(values, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-
-def read_history(directory):
-    """The training run's per-epoch `fit` history `{name: [value per epoch]}` from a zoo folder's
-    `history.csv`, or None when it has none."""
-    path = pathlib.Path(directory) / "history.csv"
-    if not path.is_file():
-        return None
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    names = [name for name in (rows[0] if rows else {}) if name != "epoch"]
-    return {name: [float(row[name]) for row in rows] for name in names}
 
 
 def write_history(path, history):

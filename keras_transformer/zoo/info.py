@@ -2,8 +2,11 @@
 `DecodingSettings`)."""
 
 import dataclasses
+import json
+import pathlib
 
 from keras_transformer import _validation
+from keras_transformer.errors import ZooError
 
 # How a zoo folder may store its weights (`zoo.folder.save`): float16 halves the weights file and the generator.
 WEIGHTS_DTYPES = ("float32", "float16")
@@ -59,3 +62,15 @@ class ZooInfo:
     @classmethod
     def from_dict(cls, values):
         return cls(**_validation.known_fields("zoo.json keys", values, cls))
+
+
+def read_zoo_json(directory):
+    """`(ZooInfo, decoding)` from a seq2seq zoo folder's `zoo.json`: its info, and its `DecodingSettings`
+    fields as a dict (`zoo.read_settings` makes them a `DecodingSettings`; this imports no TensorFlow)."""
+    path = pathlib.Path(directory) / "zoo.json"
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+        decoding = values.pop("decoding", {})
+        return ZooInfo.from_dict(values), decoding
+    except (ValueError, TypeError) as error:
+        raise ZooError(f"{path} is not a valid zoo.json: {error}") from None

@@ -1,6 +1,7 @@
 """The LiteRT runtime of the zoo: a folder's `generator.tflite` run by `ai_edge_litert` with
-`PythonTokenizer`s, importing no TensorFlow. `zoo.load(name, runtime="litert")` returns one;
-`keras-transformer predict` uses it whenever the folder has a generator and the options allow.
+`PythonTokenizer`s, importing no TensorFlow. `zoo.load(name, runtime="litert")` gives a `ZooModel`
+running one, and so does `zoo.load(name, runtime="auto")` (what `keras-transformer predict` asks for)
+whenever the folder has a generator and the decoding settings allow.
 
 The generator decodes with the folder's own `DecodingSettings` (`zoo.json`), the ones it was built
 with (`zoo.write_generator`), and gives what `zoo.load(name).predict` gives: a parity test checks every
@@ -30,7 +31,8 @@ def has_generator(name):
 
 def load(name):
     """Zoo model `name` (a name from `list_models()` or a path to a zoo folder) as a `LiteRTPipeline`,
-    after checking every file's sha256.
+    after checking every file's sha256 (`zoo.load(name, runtime="litert")` gives it in a `ZooModel`,
+    with the folder's info and card).
 
     Raises:
         ZooError: unknown name, a missing file, a checksum mismatch, or a folder without a generator
@@ -62,7 +64,7 @@ class LiteRTPipeline:
         num_threads: the interpreter's CPU threads (None: LiteRT's default).
 
     Attributes:
-        name, path, card: the folder's name, path and model card.
+        name: the folder's name.
         settings: the folder's decoding settings as a dict (`DecodingSettings.to_dict()`, with
             `max_output_length` resolved), the ones the generator decodes with.
         source_tokenizer, target_tokenizer: `PythonTokenizer`s.
@@ -77,9 +79,6 @@ class LiteRTPipeline:
         values = json.loads((directory / "zoo.json").read_text(encoding="utf-8"))
         config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
         self.name = directory.name
-        self.path = directory
-        self.card = (directory / "card.md").read_text(encoding="utf-8")
-        self.task = values.get("task", "")
         self.max_length = config["max_length"]
         self.settings = dict(values["decoding"])
         self.settings["max_output_length"] = self.settings.get("max_output_length") or self.max_length

@@ -135,7 +135,8 @@ def read_info(directory):
 
 
 def load(directory):
-    """Load the sentence-encoder zoo folder at `directory` (checksums first, see the module doc)."""
+    """The `SentenceEncoder` of the sentence-encoder zoo folder at `directory` (checksums first, see the
+    module doc); `zoo.load` gives it in a `ZooModel`, with the folder's info and card."""
     directory = pathlib.Path(directory)
     verify_manifest(directory)
     info = read_info(directory)
@@ -147,14 +148,7 @@ def load(directory):
             f"{directory.name}: the converted weights fail their checksum (expected {info.weights_sha256}, "
             f"found {actual}): the conversion no longer gives the model the card was measured with."
         )
-    return SentenceEncoder(
-        encoder.model,
-        encoder.tokenizer,
-        name=directory.name,
-        info=info,
-        card=(directory / "card.md").read_text(encoding="utf-8"),
-        path=directory,
-    )
+    return encoder
 
 
 def save(directory, info, card):

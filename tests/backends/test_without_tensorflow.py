@@ -1,5 +1,5 @@
 """Keras on JAX or PyTorch without TensorFlow: `keras_transformer` imports (lazily, the TensorFlow-only
-names left out of `__all__`) and `fit_token_arrays` trains. A subprocess makes `tensorflow` and `tensorflow_datasets`
+names left out of `__all__`) and `fit_arrays` trains. A subprocess makes `tensorflow` and `tensorflow_datasets`
 unimportable (`sys.modules[name] = None`) before anything imports them.
 
 It runs once, from the TensorFlow run of the suite (or from any run where TensorFlow is not installed)."""
@@ -38,12 +38,12 @@ SCRIPT = textwrap.dedent(
 
     assert "keras" not in sys.modules  # the package imports its names on first use
     assert "TextPipeline" not in keras_transformer.__all__ and "SentenceEncoder" not in keras_transformer.__all__
-    from keras_transformer.training.arrays import fit_token_arrays
+    from keras_transformer.training.arrays import fit_arrays
 
     import keras
     import numpy as np
     from keras_transformer import data, _modules
-    from keras_transformer.training.recipe import TrainingOptions
+    from keras_transformer.training.options import TrainingOptions
 
     assert keras.backend.backend() == sys.argv[1], keras.backend.backend()
     assert not _modules.installed("tensorflow") and not _modules.installed("tensorflow_datasets")
@@ -64,8 +64,8 @@ SCRIPT = textwrap.dedent(
     # XLA on JAX (its usual path, and faster here than running op by op).
     options = TrainingOptions(size="tiny", max_length=8, batch_tokens=64, epochs=1, jit_compile=sys.argv[1] == "jax",
                               log_every=0)
-    summary = fit_token_arrays(options, token_data, sys.argv[2], name="copier")
-    assert summary["backend"] == sys.argv[1] and summary["epochs_run"] == 1, summary
+    record = fit_arrays(options, token_data, sys.argv[2], name="copier")
+    assert record.backend == sys.argv[1] and len(record.history["loss"]) == 1, record
     assert sys.modules["tensorflow"] is None
     print("OK without tensorflow")
     """

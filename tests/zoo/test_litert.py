@@ -1,5 +1,6 @@
 """The zoo's LiteRT runtime: `zoo.load(name, runtime="litert")` runs a folder's `generator.tflite`
-without TensorFlow and keeps `TextPipeline.predict`'s contract; the CLI picks it when it can."""
+without TensorFlow and keeps `TextPipeline.predict`'s contract; the CLI picks it when it can (the
+runtime choice itself: tests/zoo/test_model.py)."""
 
 import json
 import os
@@ -44,8 +45,9 @@ def folders(tmp_path_factory):
 def test_predict_equals_the_tensorflow_pipeline(folders, strategy):
     keras_pipeline = zoo.load(str(folders / strategy))
     pipeline = zoo.load(str(folders / strategy), runtime="litert")
-    assert isinstance(pipeline, litert.LiteRTPipeline) and pipeline.settings == keras_pipeline.settings.to_dict()
-    assert pipeline.card == "# card\n" and pipeline.name == strategy
+    assert isinstance(pipeline.runtime, litert.LiteRTPipeline)
+    assert pipeline.runtime.settings == keras_pipeline.settings.to_dict() and pipeline.settings == keras_pipeline.settings
+    assert pipeline.card == "# card\n" and pipeline.name == strategy and pipeline.info.task == f"tiny {strategy}"
     calls = []
     got = pipeline.predict(TEXTS, batch_size=3, progress=lambda done, total: calls.append((done, total)))
     assert got == keras_pipeline.predict(TEXTS, batch_size=3)
@@ -53,14 +55,15 @@ def test_predict_equals_the_tensorflow_pipeline(folders, strategy):
     assert pipeline.predict([]) == []
     # Each text alone gives what it gives in a batch (per-batch padding changes nothing).
     assert [pipeline.predict([text])[0] for text in TEXTS] == got
-    assert (pipeline.encode_texts(TEXTS) == keras_pipeline.encode_texts(TEXTS)).all()
+    assert (pipeline.runtime.encode_texts(TEXTS) == keras_pipeline.runtime.encode_texts(TEXTS)).all()
+    assert got == pipeline.runtime.predict(TEXTS)
 
 
 def test_settings_other_than_the_generators_are_refused(folders):
     pipeline = zoo.load(str(folders / "beam"), runtime="litert")
-    assert pipeline.unsupported_settings(strategy="beam", beam_size=3, max_output_length=None) is None
+    assert pipeline.runtime.unsupported_settings(strategy="beam", beam_size=3, max_output_length=None) is None
     assert pipeline.predict(["abc"], strategy="beam") == zoo.load(str(folders / "beam")).predict(["abc"])
-    reason = pipeline.unsupported_settings(strategy="greedy", beam_size=None)
+    reason = pipeline.runtime.unsupported_settings(strategy="greedy", beam_size=None)
     assert "strategy='beam', not strategy='greedy'" in reason
     with pytest.raises(ValueError, match="beam_size=3, not beam_size=5"):
         pipeline.predict(["abc"], beam_size=5)
@@ -154,4 +157,4 @@ def test_cli_predict_uses_the_generator_and_falls_back(folders, capfd, monkeypat
 
 def test_settings_dict_matches_zoo_json(folders):
     values = json.loads((folders / "greedy" / "zoo.json").read_text())
-    assert zoo.load(str(folders / "greedy"), runtime="litert").settings == values["decoding"]
+    assert zoo.load(str(folders / "greedy"), runtime="litert").runtime.settings == values["decoding"]

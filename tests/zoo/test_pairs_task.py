@@ -10,7 +10,7 @@ import pytest
 from keras_transformer import cli, zoo
 from keras_transformer.data.text_pairs import LineTooLongError
 from keras_transformer.zoo import tasks
-from keras_transformer.zoo.pairs_task import FineTuneError
+from keras_transformer.zoo.tasks.pairs import FineTuneError
 
 # A tiny model, one short epoch, no XLA: a few seconds of training on 2 CPU cores.
 TINY = ["--size", "tiny", "--epochs", "1", "--max-length", "16", "--batch-tokens", "256", "--length-buckets", "2",
@@ -36,7 +36,7 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("pairs")
     data = write_reversed_words(root / "my.tsv")
     argv = ["--data", str(data), "--output-dir", str(root / "run"), "--zoo-dir", str(root / "my_model"), *TINY]
-    return root, tasks.run_task("pairs", argv)
+    return root, tasks.run_task("pairs", argv).to_dict()
 
 
 def test_pairs_is_registered():
@@ -83,7 +83,7 @@ def test_fine_tune_from_a_zoo_folder_starts_from_its_weights(trained, tmp_path):
             "--zoo-dir", str(tmp_path / "tuned"), "--epochs", "1", "--max-length", "16", "--batch-tokens", "256",
             "--length-buckets", "2", "--compare-beam-examples", "0", "--no-jit-compile", "--log-every", "0",
             "--learning-rate-scale", "1e-9"]  # fmt: skip
-    figures = tasks.run_task("pairs", argv)
+    figures = tasks.run_task("pairs", argv).to_dict()
     tuned = zoo.load(str(tmp_path / "tuned"))
     assert tuned.config == base.config
     assert tuned.source_tokenizer.vocabulary == base.source_tokenizer.vocabulary

@@ -8,6 +8,8 @@ import pytest
 from keras_transformer import cli, zoo
 from keras_transformer.zoo import tasks
 from keras_transformer.zoo.card import portable_command
+from keras_transformer.zoo.tasks import itn_numbers
+from keras_transformer.zoo.tasks.run import run
 
 TINY = ["--size", "tiny", "--no-jit-compile", "--log-every", "0", "--compare-beam-examples", "16", "--beam-sizes", "2",
         "--length-penalties", "0", "0.6"]  # fmt: skip
@@ -53,15 +55,15 @@ def test_option_defaults_of_the_tasks():
 
 
 def test_itn_repeats_years_and_numbers_below_a_thousand():
-    year, cardinal, ordinal = (tasks.ITN_KINDS.index(k) for k in ("year", "cardinal", "ordinal"))
+    year, cardinal, ordinal = (itn_numbers.ITN_KINDS.index(k) for k in ("year", "cardinal", "ordinal"))
     split = tasks.Split(
         ["x"] * 7,
         ["1999年", "8", "999", "21番目", "1000th", "42107", "0th"],
         groups={"kind": [year, cardinal, cardinal, ordinal, ordinal, cardinal, ordinal]},
     )
-    got = [tasks.itn_repeats(split, index) for index in range(len(split))]
-    below_10, below_100, small = tasks.ITN_SHORT_REPEATS[10], tasks.ITN_SHORT_REPEATS[100], tasks.ITN_SMALL_REPEATS
-    assert got == [tasks.ITN_YEAR_REPEATS, below_10, small, below_100, 1, 1, below_10]
+    got = [itn_numbers.itn_repeats(split, index) for index in range(len(split))]
+    below_10, below_100 = itn_numbers.ITN_SHORT_REPEATS[10], itn_numbers.ITN_SHORT_REPEATS[100]
+    assert got == [itn_numbers.ITN_YEAR_REPEATS, below_10, itn_numbers.ITN_SMALL_REPEATS, below_100, 1, 1, below_10]
 
 
 def test_train_reverse_from_the_command_line_packages_a_loadable_zoo_folder(tmp_path):
@@ -111,16 +113,13 @@ def test_a_dataset_task_end_to_end_in_two_stages(tmp_path, monkeypatch):
     (`--initial-weights`), package it, measure it and load it back: the pipeline works (the model is
     not expected to be good)."""
     monkeypatch.setenv("KERAS_TRANSFORMER_DATA_DIR", str(tmp_path / "tfds"))
-    task = tasks.DatasetTask(
+    task = tasks.Task(
         name="recipe_smoke",
         description="smoke test",
         describe_data=lambda sizes: f"small config: {sizes}",
-        dataset="num2words_itn",
-        dataset_config="small",
-        source_field="text",
-        target_field="digits",
-        group_fields=("language", "kind"),
-        group_names={"kind": dict(enumerate(tasks.ITN_KINDS))},
+        source=tasks.DatasetSource(dataset="num2words_itn", config="small", source_field="text", target_field="digits",
+                                   group_fields=("language", "kind")),
+        group_names={"kind": dict(enumerate(itn_numbers.ITN_KINDS))},
         oversample=lambda split, index: 2 if split.groups["kind"][index] == 2 else 1,
         ambiguous_inputs=True,
         defaults={"max_length": 48, "batch_tokens": 512, "warmup_steps": 10},
@@ -129,11 +128,11 @@ def test_a_dataset_task_end_to_end_in_two_stages(tmp_path, monkeypatch):
     )
     common = ["--max-examples", "600", "--steps-per-epoch", "4", "--validation-examples", "64", *TINY]
     argv = ["--output-dir", str(tmp_path / "run1"), "--epochs", "1", "--no-package", *common]
-    first = task.run(task.parser().parse_args(argv), argv)
+    first = run(task, task.parser().parse_args(argv), argv).to_dict()
     assert first["epochs_run"] == 1 and not first["previous_stages"] and first["test"] == []
     argv = ["--output-dir", str(tmp_path / "run"), "--zoo-dir", str(tmp_path / "zoo" / "recipe_smoke"), "--epochs", "2",
             "--seed", "1", "--initial-weights", str(tmp_path / "run1" / "checkpoints" / "best.weights.h5"), *common]  # fmt: skip
-    figures = task.run(task.parser().parse_args(argv), argv)
+    figures = run(task, task.parser().parse_args(argv), argv).to_dict()
     assert [stage["command"] for stage in figures["previous_stages"]] == [first["command"]]
     assert figures["epochs_run"] == 2 and figures["training_examples_a_pass"] > figures["training_examples"]
     assert figures["optimizer_steps"] == 3 * 4  # the second stage continues the first's optimizer
@@ -253,7 +252,10 @@ def test_g2p_card_says_which_targets_are_missed_and_what_would_close_the_gap():
 
 
 def test_resumed_runs_list_every_command_they_were_run_with(tmp_path):
-    from keras_transformer.zoo.tasks import resumed_commands
+    from keras_transformer.training.run_folder import RunFolder
+
+    def resumed_commands(path, command, checkpoint_dir):
+        return RunFolder(path).record_command(command, resumes=bool(checkpoint_dir))
 
     assert resumed_commands(tmp_path, "keras-transformer train x --epochs 2", checkpoint_dir="ckpt") == []
     assert resumed_commands(tmp_path, "keras-transformer train x --epochs 4", checkpoint_dir="ckpt") == [

@@ -34,7 +34,22 @@ def test_list_and_load_predict_like_the_model(tiny_zoo):
     tokens = generate(tiny_zoo["model"], ids, max_output_length=8)["tokens"]
     expected = [t.decode() for t in tiny_zoo["target"].detokenize(tokens).numpy()]
     assert got == expected
+    # A ZooModel: the folder's metadata beside its runtime, which knows nothing of the folder.
+    assert isinstance(entry, zoo.ZooModel) and isinstance(entry.runtime, TextPipeline)
     assert entry.card == "# card\n" and entry.info.task == "test task"
+    assert entry.path == tiny_zoo["dir"] and entry.name == "tiny_test" and entry.kind == zoo.SEQ2SEQ
+    assert entry.settings == entry.runtime.settings == DecodingSettings(max_output_length=8)
+    assert entry.model is entry.runtime.model and entry.config == entry.runtime.config
+    assert entry.target_tokenizer is entry.runtime.target_tokenizer
+    assert entry.predict(texts, batch_size=3, strategy="beam") == entry.runtime.predict(texts, strategy="beam")
+    for field in ("info", "card", "path", "history"):
+        assert not hasattr(entry.runtime, field)
+    with pytest.raises(TypeError, match="info"):
+        TextPipeline(tiny_zoo["model"], tiny_zoo["source"], tiny_zoo["target"], info=entry.info)
+    with pytest.raises(TypeError, match="is a seq2seq model: use `predict`, not `embed`"):
+        entry.embed(texts)
+    with pytest.raises(AttributeError, match="TextPipeline, has no `tokenizer`"):
+        entry.tokenizer
 
 
 def test_one_flipped_byte_is_refused(tiny_zoo):
@@ -58,7 +73,7 @@ def test_training_history_round_trips_and_is_checksummed(tiny_zoo, tmp_path):
     assert zoo.load("tiny_test").history is None  # saved without one
     history = {"loss": [2.5, 1.25, 0.75], "val_loss": [2.0, 1.5, 1.0], "masked_accuracy": [0.1, 0.5, 0.9]}
     folder = tiny_zoo["dir"]
-    zoo.save(folder, zoo.load("tiny_test"), zoo.ZooInfo(task="test task"), "# card\n", history=history)
+    zoo.save(folder, zoo.load("tiny_test").runtime, zoo.ZooInfo(task="test task"), "# card\n", history=history)
     assert "history.csv" in (folder / "manifest.sha256").read_text()
     assert (folder / "history.csv").read_text().splitlines()[0] == "epoch,loss,val_loss,masked_accuracy"
     assert zoo.load("tiny_test").history == history

@@ -12,6 +12,7 @@ them, named in `DECLARATIONS`, or a `Task` given to `register_task`.
 
 import importlib
 
+from keras_transformer.errors import InvalidArgumentError
 from keras_transformer.zoo.tasks.task import DatasetSource, ReverseSource, Split, Task
 
 # Task name -> the module that declares it (its `TASK`).
@@ -49,7 +50,7 @@ def get_task(name):
     if name in _REGISTERED:
         return _REGISTERED[name]
     if name not in DECLARATIONS:
-        raise ValueError(f"Unknown task. Known: {task_names()}. Received: name={name!r}")
+        raise InvalidArgumentError(f"Unknown task. Known: {task_names()}. Received: name={name!r}")
     return importlib.import_module(DECLARATIONS[name]).TASK
 
 

@@ -126,7 +126,7 @@ TASK = Task(
     bounds=BOUNDS,
     max_output_length=32,
     test_strategies=("greedy", "beam"),
-    # A 5.6M-parameter model: float16 storage keeps the folder (weights and generator) under 30 MB.
+    # float16 storage halves the weights file and the generator of this larger model (sizes: the card).
     defaults={"weights_dtype": "float16"},
     examples=(
         ("transformer", "T R AE0 N S F AO1 R M ER0"),

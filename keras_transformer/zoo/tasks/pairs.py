@@ -18,6 +18,7 @@ import dataclasses
 import pathlib
 import re
 
+from keras_transformer.errors import DataError, InvalidArgumentError
 from keras_transformer import _validation
 from keras_transformer.data.batching import LengthBuckets
 from keras_transformer.data.text_pairs import (
@@ -44,7 +45,7 @@ MIN_STEPS_A_PASS = 20
 SMALLEST_BATCH_TOKENS = 64
 
 
-class FineTuneError(ValueError):
+class FineTuneError(DataError):
     """A zoo model cannot be fine-tuned on the data or with the options given (the message says why)."""
 
 
@@ -99,7 +100,7 @@ class PairsTask(Task):
         """Read and split the data, resolve the options (from the zoo model with `--from-zoo`) and
         return the task that runs on them. Updates `args` in place."""
         if not args.data:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "`keras-transformer train pairs` needs --data FILE: a TSV of source<TAB>target lines, or the "
                 "source file with --target-file FILE."
             )
@@ -107,9 +108,9 @@ class PairsTask(Task):
         if args.from_zoo:
             if args.initial_weights:
                 raise FineTuneError("Give --from-zoo or --initial-weights, not both.")
-            from keras_transformer.zoo import folder
+            from keras_transformer import zoo
 
-            base = folder.load(args.from_zoo)
+            base = zoo.load(args.from_zoo)
             _adopt_zoo_config(base, args, _given_options(self.parser(), argv, ARCHITECTURE_OPTIONS + ("dropout",)))
             args.initial_weights = str(pathlib.Path(base.path) / "model.weights.h5")
         source_split, target_split, lowercase = _resolve_symbols(args, base)
@@ -128,7 +129,7 @@ class PairsTask(Task):
             _validation.fraction(name, getattr(args, name)) for name in ("validation_fraction", "test_fraction")
         ]
         if sum(held_out) >= 1:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "--validation-fraction and --test-fraction must leave some data for training. Received: "
                 f"validation_fraction={held_out[0]}, test_fraction={held_out[1]}"
             )
@@ -143,7 +144,7 @@ class PairsTask(Task):
                     if part == "train"
                     else f"a larger --{part}-fraction"
                 )
-                raise ValueError(
+                raise DataError(
                     f"{pairs.path}: the {part} part is empty ({len(pairs)} pairs, {len(set(pairs.sources))} distinct "
                     f"sources, fractions {fractions}): give more pairs or {larger}."
                 )
@@ -329,6 +330,8 @@ def _resolve_symbols(args, base):
 def _check_vocabularies(base, pairs, model_name):
     """`FineTuneError` naming the symbols of `pairs` that the zoo model's vocabularies lack, with the
     first line each is on."""
+    from keras_transformer.text import Tokenizer
+
     problems = []
     for side, texts, tokenizer in (
         ("source", pairs.sources, base.source_tokenizer),

@@ -11,6 +11,7 @@ import pathlib
 import shlex
 import time
 
+from keras_transformer.errors import DataError, InvalidArgumentError
 from keras_transformer import evaluation
 from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.training.options import TrainingOptions
@@ -69,7 +70,7 @@ def read(task, args, argv):
         # with the options it recorded.
         folder = RunFolder(args.trained_run)
         if not folder.has_record():
-            raise ValueError(f"`--trained-run` must be a keras_transformer.training.arrays run folder; "
+            raise InvalidArgumentError(f"`--trained-run` must be a keras_transformer.training.arrays run folder; "
                              f"{folder / 'run.json'} does not exist. Received: trained_run={args.trained_run!r}")  # fmt: skip
         options = TrainingOptions(**folder.read_record().options)
         if args.max_examples is not None:
@@ -145,7 +146,7 @@ def train(task, reading):
         config = reading.folder.read_config()
         sizes = (source_tokenizer.vocabulary_size, target_tokenizer.vocabulary_size)
         if sizes != (config.source_vocab_size, config.target_vocab_size):
-            raise ValueError(
+            raise DataError(
                 f"The run in {reading.folder.path} was trained with vocabularies of {config.source_vocab_size} and "
                 f"{config.target_vocab_size} ids; the tokenizers have {sizes[0]} and {sizes[1]}: it was not trained "
                 "on ids from these tokenizers"
@@ -265,6 +266,7 @@ def _breakdown(correct, groups):
 def package(task, pipeline, history, figures, args):
     """Write the zoo folder, measure it on the test split (loaded back from disk, as users get it),
     and rewrite its card and `card_metrics` with the measured figures."""
+    from keras_transformer import zoo
     from keras_transformer.zoo import folder, litert
     from keras_transformer.zoo.card import model_card
     from keras_transformer.zoo.manifest import write_manifest
@@ -278,7 +280,7 @@ def package(task, pipeline, history, figures, args):
     info = task.info()
     folder.save(zoo_dir, pipeline, info, task.finish_card(model_card(task, figures), zoo_dir), history=history, generator=True,
                 weights_dtype=args.weights_dtype)  # fmt: skip
-    packaged = folder.load(str(zoo_dir.resolve()))
+    packaged = zoo.load(str(zoo_dir.resolve()))  # a ZooModel: what users get
     evaluations = [task.measure(packaged, args, strategy)
                    for strategy in task.test_strategies or (pipeline.settings.strategy,)]  # fmt: skip
     figures.test = [{**e.report, "seconds": e.seconds} for e in evaluations]
