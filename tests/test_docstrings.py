@@ -28,7 +28,7 @@ MODULES = [
     "keras_transformer.training.averaging",
     "keras_transformer.training.options",
     "keras_transformer.training.run_folder",
-    "keras_transformer.zoo.tasks.figures",
+    "keras_transformer.zoo.figures",
     "keras_transformer.training.progress",
     "keras_transformer.zoo.card",
     "keras_transformer.zoo.sweep",

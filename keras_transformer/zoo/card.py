@@ -6,7 +6,7 @@ import json
 import pathlib
 import re
 
-from keras_transformer.zoo.tasks.figures import Figures
+from keras_transformer.zoo.figures import Figures
 
 
 def model_card(task, figures):
@@ -14,7 +14,7 @@ def model_card(task, figures):
 
     Args:
         task: the `zoo.tasks.Task` that ran (name, description, data text, notes).
-        figures: the run's measured figures, a `zoo.tasks.figures.Figures` (what `Task.run` writes to
+        figures: the run's measured figures, a `zoo.figures.Figures` (what `Task.run` writes to
             `metrics.json`); `figures.test` is empty before the test split is measured.
 
     Returns:
@@ -24,7 +24,7 @@ def model_card(task, figures):
         TypeError: `figures` is not a `Figures`.
     """
     if not isinstance(figures, Figures):
-        raise TypeError(f"`figures` must be a zoo.tasks.figures.Figures. Received: figures={type(figures).__name__}")
+        raise TypeError(f"`figures` must be a zoo.figures.Figures. Received: figures={type(figures).__name__}")
     shown = figures.shown
     lines = [
         f"# {task.name}",

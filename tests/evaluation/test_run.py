@@ -1,4 +1,4 @@
-"""`evaluation.evaluate`: score a pipeline on given texts or on its dataset's split, in one call."""
+"""`evaluation.evaluate`: score a zoo model or a pipeline on given texts or on its dataset's split, in one call."""
 
 import pytest
 
@@ -6,14 +6,12 @@ from keras_transformer import DecodingSettings, TextPipeline, TransformerConfig,
 from keras_transformer.text import Tokenizer
 
 
-def tiny_pipeline(sources, targets, info=None):
+def tiny_pipeline(sources, targets):
     source = Tokenizer.from_corpus(sources, lowercase=True)
     target = Tokenizer.from_corpus(targets)
     config = TransformerConfig.from_name("tiny", source_vocab_size=source.vocabulary_size,
                                          target_vocab_size=target.vocabulary_size, max_length=48)  # fmt: skip
-    return TextPipeline(
-        build_transformer(config, name="tiny"), source, target, DecodingSettings(max_output_length=6), info=info
-    )
+    return TextPipeline(build_transformer(config, name="tiny"), source, target, DecodingSettings(max_output_length=6))
 
 
 def test_given_texts_are_decoded_once_and_scored():
@@ -56,11 +54,24 @@ def test_errors_say_what_is_missing():
         evaluation.evaluate(pipeline, sources=["a"], references=["1"], metrics=["bleu"])
 
 
-def test_a_split_of_the_pipelines_dataset_is_read_from_its_info(tmp_path):
+def test_a_zoo_models_info_gives_the_metrics_and_the_card_figures(tmp_path):
+    info = zoo.ZooInfo(task="t", metrics=("character_error_rate",), card_metrics={"character_error_rate": 0.25})
+    zoo.save(tmp_path / "tiny", tiny_pipeline(["abc"], ["12"]), info, "# card\n")
+    model = zoo.load(str(tmp_path / "tiny"))
+    result = evaluation.evaluate(model, "heldout", sources=["a", "b"], references=["1", "2"], strategy="beam")
+    assert set(result.report["measured"]) == {"character_error_rate"} and result.report["strategy"] == "beam"
+    assert result.report["card"] == {"character_error_rate": 0.25} and result.report["model"] == "tiny"
+    assert result.predictions == model.runtime.predict(["a", "b"], strategy="beam")
+    # The same info given with a bare pipeline.
+    bare = evaluation.evaluate(model.runtime, "heldout", info=info, sources=["a", "b"], references=["1", "2"])
+    assert bare.report["card"] == {"character_error_rate": 0.25} and bare.report["strategy"] == "greedy"
+
+
+def test_a_split_of_the_dataset_its_info_names_is_read(tmp_path):
     info = zoo.ZooInfo(task="itn", dataset="num2words_itn", dataset_config="small", source_field="text",
                        target_field="digits", metrics=("exact_match",), card_metrics={"exact_match": 0.5})  # fmt: skip
-    pipeline = tiny_pipeline(["one two three"], ["123"], info=info)
-    result = evaluation.evaluate(pipeline, "test", limit=10, data_dir=tmp_path / "tfds")
+    pipeline = tiny_pipeline(["one two three"], ["123"])
+    result = evaluation.evaluate(pipeline, "test", limit=10, info=info, data_dir=tmp_path / "tfds")
     assert result.report["split"] == "test[:10]" and result.report["examples"] == len(result.sources) == 10
     assert result.report["card"] == {"exact_match": 0.5} and set(result.report["measured"]) == {"exact_match"}
     assert all(isinstance(text, str) for text in result.sources)

@@ -13,7 +13,7 @@ from keras_transformer.training.options import TrainingOptions
 from keras_transformer.training.progress import read_epoch_seconds
 from keras_transformer.training.recipe import fit
 from keras_transformer.training.run_folder import RunFolder, read_history
-from keras_transformer.zoo.tasks.figures import epoch_history
+from keras_transformer.zoo.figures import epoch_history
 
 TINY = {"size": "tiny", "max_length": 12, "batch_tokens": 128, "warmup_steps": 10, "jit_compile": False, "log_every": 0}
 

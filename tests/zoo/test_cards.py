@@ -49,7 +49,7 @@ def letters_task(notes="Short strings only."):
 def letters_figures(**changes):
     """The `Figures` of a run packaged but not yet measured on the test split: each figure it did not
     reach (test, test_breakdown, test_readings, decoding_sweep, epoch_history, ...) at its default."""
-    from keras_transformer.zoo.tasks.figures import Figures
+    from keras_transformer.zoo.figures import Figures
 
     return Figures(**{
         "task": "letters", "command": "keras-transformer train letters --output-dir /home/me/run",
@@ -89,5 +89,5 @@ def test_model_card_calls_notes_with_the_figures_and_shows_the_test_figures():
 
 
 def test_model_card_takes_a_figures_record_not_a_dict():
-    with pytest.raises(TypeError, match="must be a zoo.tasks.figures.Figures. Received: figures=dict"):
+    with pytest.raises(TypeError, match="must be a zoo.figures.Figures. Received: figures=dict"):
         model_card(letters_task(), letters_figures().to_dict())

@@ -152,7 +152,7 @@ def test_a_dataset_task_end_to_end_in_two_stages(tmp_path, monkeypatch):
 
 def g2p_figures(**changes):
     """The `Figures` of a g2p_en run as `Task.run` fills them, with `changes`."""
-    from keras_transformer.zoo.tasks.figures import Figures
+    from keras_transformer.zoo.figures import Figures
 
     report = {"model": "g2p_en", "split": "test", "examples": 6217, "card": {}}
     figures = {

@@ -17,7 +17,7 @@ from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.training.options import TrainingOptions
 from keras_transformer.training.run_folder import RunFolder
 from keras_transformer.zoo import sweep
-from keras_transformer.zoo.tasks.figures import Figures, training_figures
+from keras_transformer.zoo.figures import Figures, training_figures
 from keras_transformer.zoo.tasks.task import Split
 
 
