@@ -32,6 +32,7 @@ MODULES = [
     "keras_transformer.training.progress",
     "keras_transformer.zoo.card",
     "keras_transformer.zoo.sweep",
+    "keras_transformer.zoo.model",
     "keras_transformer.training.callbacks",
     "keras_transformer.training.distributed",
     "keras_transformer._hashing",

@@ -37,7 +37,8 @@ def golden():
 
 def test_vectors_equal_the_reference_on_every_golden_sentence(encoder, golden):
     texts, reference = golden
-    assert isinstance(encoder, SentenceEncoder) and len(texts) >= 200
+    assert isinstance(encoder, zoo.ZooModel) and isinstance(encoder.runtime, SentenceEncoder) and len(texts) >= 200
+    assert encoder.kind == zoo.SENTENCE_ENCODER and encoder.dimension == 384 and encoder.history is None
     vectors = encoder.embed(texts)
     assert vectors.shape == (len(texts), 384) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
@@ -54,6 +55,14 @@ def test_the_folder_is_a_sentence_encoder_with_a_card(encoder):
     assert sorted(zoo.read_manifest(encoder.path)) == sorted(zoo.SENTENCE_ENCODER_FILES)
     assert "Apache-2.0" in encoder.card and encoder.tokenizer.max_length == 256
     assert encoder.model.count_params() == 22_565_376
+    for field in ("info", "card", "path"):  # the runtime knows nothing of zoo folders
+        assert not hasattr(encoder.runtime, field)
+    with pytest.raises(TypeError, match="sentence_encoder model: use `embed`, not `predict`"):
+        encoder.predict(["hello"])
+    with pytest.raises(ValueError, match="`decoding` applies to seq2seq models"):
+        zoo.load(NAME, decoding={"strategy": "beam"})
+    with pytest.raises(zoo.ZooError, match="runtime='litert' runs seq2seq models"):
+        zoo.load(NAME, runtime="litert")
 
 
 def test_search_ranks_by_meaning(encoder):
@@ -108,10 +117,10 @@ def test_saved_model_equals_embed_with_plain_tensorflow(encoder, golden, tmp_pat
     )
     exported = np.array(run_without_this_package(script, tmp_path), np.float32)
     # The same function on the same batch: the same numbers, bit for bit.
-    np.testing.assert_array_equal(exported, encoder.texts_function()(tf.constant(texts))["embeddings"].numpy())
+    np.testing.assert_array_equal(exported, encoder.runtime.texts_function()(tf.constant(texts))["embeddings"].numpy())
     np.testing.assert_allclose(exported, encoder.embed(texts), atol=1e-6)  # embed groups texts by length
     loaded = tf.saved_model.load(str(tmp_path / "saved_model"))
-    ids = encoder.tokenize(texts[:4])
+    ids = encoder.runtime.tokenize(texts[:4])
     by_ids = loaded.signatures["embed_ids"](token_ids=tf.constant(ids))["embeddings"].numpy()
     np.testing.assert_allclose(by_ids, exported[:4], atol=1e-6)
 
@@ -125,5 +134,5 @@ def test_tflite_takes_ids_and_equals_embed(encoder, golden, tmp_path):
     interpreter = interpreter_module.Interpreter(model_path=str(written["embeddings"]))
     runner = interpreter.get_signature_runner()
     texts = golden[0][::12]
-    vectors = runner(token_ids=encoder.tokenize(texts).astype(np.int32))["embeddings"]
+    vectors = runner(token_ids=encoder.runtime.tokenize(texts).astype(np.int32))["embeddings"]
     np.testing.assert_allclose(vectors, encoder.embed(texts), atol=1e-5)
