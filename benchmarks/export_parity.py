@@ -41,7 +41,7 @@ def main():
     # The reference: what `predict` decodes (texts) and the ids its compiled function produces.
     keras_texts = pipeline.predict(texts)
     ids = pipeline.encode_texts(texts)
-    keras_tokens = pipeline.ids_function()(tf.constant(ids))["tokens"].numpy()
+    keras_tokens = pipeline.runtime.ids_function()(tf.constant(ids))["tokens"].numpy()
 
     with tempfile.TemporaryDirectory() as directory:
         # No overrides: every export decodes with the pipeline's own settings.

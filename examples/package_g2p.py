@@ -33,8 +33,8 @@ def main(argv=None):
     info = tasks.get_task("g2p_en").info()  # dataset, fields and metrics of the zoo's g2p_en
     pipeline = TextPipeline(model, Tokenizer.load(str(run / "source_vocabulary.json")),
                             Tokenizer.load(str(run / "target_vocabulary.json")),
-                            DecodingSettings(strategy="beam", beam_size=4, max_output_length=32), info=info)  # fmt: skip
-    reports = {s: evaluation.evaluate(pipeline, "test", args.limit, strategy=s).report for s in ("greedy", "beam")}
+                            DecodingSettings(strategy="beam", beam_size=4, max_output_length=32))  # fmt: skip
+    reports = {s: evaluation.evaluate(pipeline, "test", args.limit, info=info, strategy=s).report for s in ("greedy", "beam")}
     measured = {f"{s}_{k}": v for s, report in reports.items() for k, v in report["measured"].items()}
     card = "\n".join([
         "# g2p_en", "", f"{info.task}, packaged from `{run}`.", "",

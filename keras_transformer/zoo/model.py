@@ -63,8 +63,8 @@ class ZooModel:
     `predict` (seq2seq) and `embed` / `search` (sentence encoders) run the runtime's own methods, so
     `zoo.load(name).predict(texts)` is `zoo.load(name).runtime.predict(texts)`. What users reach for on
     a loaded model is here too when the runtime has it: `model`, `config`, `settings`,
-    `source_tokenizer`, `target_tokenizer`, `tokenizer`, `dimension`; anything else is on `runtime`
-    (e.g. `runtime.encode_texts`). `keras_transformer.export.export` and
+    `source_tokenizer`, `target_tokenizer`, `tokenizer`, `dimension`, `encode_texts`; anything else is
+    on `runtime` (e.g. `runtime.decoder`, `runtime.texts_function()`). `keras_transformer.export.export` and
     `keras_transformer.evaluation.evaluate` take a `ZooModel` as it is.
 
     Example:
@@ -113,7 +113,7 @@ class ZooModel:
         return settings
 
     model = _from_runtime("model", "The Keras model (not with the LiteRT runtime).")
-    config = _from_runtime("config", "The model's `TransformerConfig` or `EncoderConfig` (not with the LiteRT runtime).")
+    config = _from_runtime("config", "The `TransformerConfig` or `EncoderConfig` (not with the LiteRT runtime).")
     source_tokenizer = _from_runtime("source_tokenizer", "The source tokenizer (seq2seq).")
     target_tokenizer = _from_runtime("target_tokenizer", "The target tokenizer (seq2seq).")
     tokenizer = _from_runtime("tokenizer", "The `WordPieceTokenizer` (sentence encoders).")
@@ -143,6 +143,11 @@ class ZooModel:
         self._require(SEQ2SEQ, "predict")
         sizes = {} if batch_size is None else {"batch_size": batch_size}
         return self.runtime.predict(texts, progress=progress, **sizes, **overrides)
+
+    def encode_texts(self, texts):
+        """Texts -> the `(B, S)` int32 source ids the runtime feeds the model (seq2seq)."""
+        self._require(SEQ2SEQ, "encode_texts")
+        return self.runtime.encode_texts(texts)
 
     def embed(self, texts, batch_size=None, progress=None):
         """`(B, D)` float32 vectors for `texts` (sentence encoders), from the runtime's `embed`;
@@ -200,7 +205,8 @@ def load(name, runtime="tensorflow", decoding=None, report=None):
             reason = str(error)
         if reason is None:
             _say(report, f"running {name}'s {litert.GENERATOR} with ai-edge-litert")
-            return ZooModel(pipeline, read_zoo_json(directory)[0], _read_card(directory), directory, read_history(directory))
+            info = read_zoo_json(directory)[0]
+            return ZooModel(pipeline, info, _read_card(directory), directory, read_history(directory))
         if runtime == "litert":
             raise RuntimeUnavailable(name, reason)
     _say(report, f"{reason}: running the TensorFlow pipeline")
@@ -211,7 +217,9 @@ def _decoding_overrides(decoding):
     if decoding is None:
         return {}
     if not isinstance(decoding, dict):
-        raise TypeError(f"`decoding` must be a dict of DecodingSettings fields or None. Received: decoding={decoding!r}")
+        raise TypeError(
+            f"`decoding` must be a dict of DecodingSettings fields or None. Received: decoding={decoding!r}"
+        )
     return {key: value for key, value in decoding.items() if value is not None}
 
 
@@ -226,7 +234,8 @@ def _load_tensorflow(directory, kind, decoding):
 
         if decoding:
             raise InvalidArgumentError(
-                f"`decoding` applies to seq2seq models; {directory.name} is a sentence encoder. Received: decoding={decoding}"
+                f"`decoding` applies to seq2seq models; {directory.name} is a sentence encoder. "
+                f"Received: decoding={decoding}"
             )
         encoder = sentence_encoder.load(directory)  # checks the manifest and the package's files
         return ZooModel(encoder, sentence_encoder.read_info(directory), _read_card(directory), directory)

@@ -49,7 +49,7 @@ def test_int8_generator_agreement_is_measured(name, tmp_path):
     folder = tmp_path / name
     shutil.copytree(pipeline.path, folder)
     target = pipeline.target_tokenizer
-    data = tflite.generator_tflite(pipeline.decoder, pipeline.settings, target.start_id, target.end_id, quantize=True)
+    data = tflite.generator_tflite(pipeline.runtime.decoder, pipeline.settings, target.start_id, target.end_id, quantize=True)
     tflite.write(folder / litert.GENERATOR, data)
     zoo.write_manifest(folder)
     texts, expected, got = compare(name, COUNT, runtime_folder=folder)

@@ -69,7 +69,7 @@ def test_the_generator_decodes_as_the_keras_pipeline_of_the_stored_weights(saved
     # A generator rebuilt later (e.g. by write_generator) keeps float16: it follows the weights file.
     pipeline = zoo.load(str(root / "float16"))
     size = (root / "float16" / "generator.tflite").stat().st_size
-    folder.write_generator(root / "float16", pipeline)
+    folder.write_generator(root / "float16", pipeline.runtime)
     assert (root / "float16" / "generator.tflite").stat().st_size == size
 
 

@@ -55,7 +55,7 @@ def test_predict_equals_the_tensorflow_pipeline(folders, strategy):
     assert pipeline.predict([]) == []
     # Each text alone gives what it gives in a batch (per-batch padding changes nothing).
     assert [pipeline.predict([text])[0] for text in TEXTS] == got
-    assert (pipeline.runtime.encode_texts(TEXTS) == keras_pipeline.runtime.encode_texts(TEXTS)).all()
+    assert (pipeline.encode_texts(TEXTS) == keras_pipeline.encode_texts(TEXTS)).all()
     assert got == pipeline.runtime.predict(TEXTS)
 
 

@@ -29,7 +29,8 @@ def folders(tmp_path_factory):
     config = TransformerConfig.from_name(
         "tiny", source_vocab_size=source.vocabulary_size, target_vocab_size=target.vocabulary_size, max_length=12
     )
-    pipeline = TextPipeline(build_transformer(config), source, target, DecodingSettings(beam_size=3, max_output_length=8))
+    settings = DecodingSettings(beam_size=3, max_output_length=8)
+    pipeline = TextPipeline(build_transformer(config), source, target, settings)
     root = tmp_path_factory.mktemp("zoo")
     history = {"loss": [2.0, 1.0], "val_loss": [2.5, 1.5]}
     zoo.save(root / "lite", pipeline, zoo.ZooInfo(task="tiny lite"), "# lite\n", history=history, generator=True)
@@ -101,8 +102,10 @@ def test_litert_says_clearly_when_it_cannot_run(folders):
     with pytest.raises(zoo.RuntimeUnavailable) as caught:
         zoo.load(str(folders / "lite"), runtime="litert", decoding={"beam_size": 5, "strategy": "beam"})
     assert isinstance(caught.value, zoo.ZooError)
-    assert caught.value.reason == "lite's generator.tflite decodes with beam_size=3, strategy='greedy', not beam_size=5, strategy='beam'"
-    assert str(caught.value).endswith("; zoo.load('" + str(folders / "lite") + "', runtime='tensorflow') decodes with any settings")
+    reason = "lite's generator.tflite decodes with beam_size=3, strategy='greedy', not beam_size=5, strategy='beam'"
+    assert caught.value.reason == reason
+    lite = str(folders / "lite")
+    assert str(caught.value) == f"{reason}; zoo.load({lite!r}, runtime='tensorflow') decodes with any settings"
     # A generator decodes with its folder's settings only, whoever asks.
     model = zoo.load(str(folders / "lite"), runtime="litert")
     with pytest.raises(ValueError, match="strategy='greedy', not strategy='beam'"):
