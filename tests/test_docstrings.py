@@ -20,7 +20,7 @@ MODULES = [
     "keras_transformer.training.metrics",
     "keras_transformer.training.teacher_forcing",
     "keras_transformer.decoding.incremental",
-    "keras_transformer.decoding.generate",
+    "keras_transformer.decoding.generation",
     "keras_transformer.text.tokenizer",
     "keras_transformer.text.python_tokenizer",
     "keras_transformer.evaluation.metrics",

@@ -14,7 +14,6 @@ the size: the weights file and the generator each): the model still runs in floa
 rounded to float16, and every figure of a packaged folder is measured on what it stores.
 """
 
-import csv
 import json
 import os
 import pathlib
@@ -27,6 +26,7 @@ from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.models import TransformerConfig, build_transformer
 from keras_transformer.pipeline import TextPipeline
 from keras_transformer.text import Tokenizer
+from keras_transformer.training.run_folder import write_history
 from keras_transformer.zoo.info import WEIGHTS_DTYPES, ZooInfo, read_zoo_json
 from keras_transformer.zoo.litert import GENERATOR
 from keras_transformer.zoo.manifest import verify_manifest, write_manifest
@@ -185,18 +185,3 @@ def write_settings(directory, info, settings):
         generator.unlink()
     values = {**info.to_dict(), "decoding": settings.to_dict()}
     (pathlib.Path(directory) / "zoo.json").write_text(json.dumps(values, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-
-def write_history(path, history):
-    """Write a `{name: [value per epoch]}` `fit` history as CSV (an `epoch` column first, from 0, like
-    `keras.callbacks.CSVLogger`)."""
-    logs = getattr(history, "history", history)
-    lengths = {len(values) for values in logs.values()}
-    if len(lengths) != 1:
-        raise ValueError(f"every `history` entry must have one value per epoch. Received lengths: {sorted(lengths)}")
-    names = list(logs)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["epoch", *names])
-        for epoch in range(lengths.pop()):
-            writer.writerow([epoch, *(repr(float(logs[name][epoch])) for name in names)])

@@ -2,11 +2,11 @@
 runs it; and `load`, where the runtime is chosen. Imports no TensorFlow until the TensorFlow runtime is
 asked for (or chosen)."""
 
-import csv
 import pathlib
 
 from keras_transformer import _validation
 from keras_transformer.errors import InvalidArgumentError, ZooError
+from keras_transformer.training import run_folder
 from keras_transformer.zoo import litert
 from keras_transformer.zoo.info import read_zoo_json
 from keras_transformer.zoo.registry import SENTENCE_ENCODER, SEQ2SEQ, folder_kind, model_dir
@@ -251,14 +251,9 @@ def _read_card(directory):
 
 def read_history(directory):
     """The training run's per-epoch `fit` history `{name: [value per epoch]}` from a zoo folder's
-    `history.csv`, or None when it has none."""
-    path = pathlib.Path(directory) / "history.csv"
-    if not path.is_file():
-        return None
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    names = [name for name in (rows[0] if rows else {}) if name != "epoch"]
-    return {name: [float(row[name]) for row in rows] for name in names}
+    `history.csv` (read as every run folder's is: `training.run_folder.read_history`), or None when it
+    has none."""
+    return run_folder.read_history(pathlib.Path(directory) / run_folder.HISTORY) or None
 
 
 __all__ = ["RUNTIMES", "RuntimeUnavailable", "ZooModel", "load", "read_history"]

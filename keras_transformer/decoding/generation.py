@@ -1,6 +1,7 @@
-"""`generate`: one entry point for greedy, beam and sampling decoding of a trained model, on every
-Keras backend: compiled by `tf.function` (graph or XLA) on TensorFlow, by `jax.jit` on JAX, run
-eagerly on PyTorch. The same weights give the same tokens on all three."""
+"""`generate` (`keras_transformer.decoding.generate`): one entry point for greedy, beam and sampling
+decoding of a trained model, on every Keras backend: compiled by `tf.function` (graph or XLA) on
+TensorFlow, by `jax.jit` on JAX, run eagerly on PyTorch. The same weights give the same tokens on all
+three."""
 
 import contextlib
 import weakref
