@@ -154,9 +154,9 @@ class TrainingOptions:
             **overrides,
         )
 
-    def compile(self, model):
-        """Compile `model` with Adam(0.9, 0.98, 1e-9) and the paper's warmup schedule, the
-        label-smoothed masked loss and masked accuracy. Returns `model`."""
+    def compile(self, model, d_model=None):
+        """Compile `model` with Adam(0.9, 0.98, 1e-9) and the paper's warmup schedule (for `d_model`,
+        default the model's config's), the label-smoothed masked loss and masked accuracy. Returns `model`."""
         # Imported here: the options (and every `--help` built from them) need no Keras backend.
         from keras_transformer.training.losses import MaskedSparseCrossEntropy
         from keras_transformer.training.metrics import MaskedAccuracy
@@ -164,7 +164,7 @@ class TrainingOptions:
 
         model.compile(
             optimizer=paper_optimizer(
-                model.config.d_model, warmup_steps=self.warmup_steps, scale=self.learning_rate_scale
+                d_model or model.config.d_model, warmup_steps=self.warmup_steps, scale=self.learning_rate_scale
             ),
             loss=MaskedSparseCrossEntropy(label_smoothing=self.label_smoothing),
             metrics=[MaskedAccuracy()],

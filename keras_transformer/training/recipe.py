@@ -1,6 +1,10 @@
 """The training recipe: ONE function, `fit`, from a model config and batches to a run record, on every
 Keras backend and every kind of batches (`tf.data`, a `keras.utils.PyDataset`, NumPy arrays).
 
+A `TransformerConfig` trains the encoder-decoder on teacher-forcing batches; an `EncoderConfig` trains
+the encoder with a token head (a vocabulary-sized projection of each position's state: tagging, or
+masked-token prediction) on batches of `({input name: ids}, labels)`.
+
 It builds and compiles the model (the paper's optimizer and schedule, the label-smoothed masked
 loss), fits it with the best-epoch checkpoint, early stopping, resumable epoch checkpoints and a
 time budget, keeps the best epoch's weights (or the average of the last epochs' when that is better)
@@ -23,7 +27,7 @@ import numpy as np
 
 from keras_transformer.errors import DataError, InvalidArgumentError
 from keras_transformer import _backend
-from keras_transformer.models import TransformerConfig, build_transformer
+from keras_transformer.models import EncoderConfig, TransformerConfig, build_encoder, build_transformer
 from keras_transformer.training.averaging import average_checkpoints
 from keras_transformer.training.batches import Batches
 from keras_transformer.training.callbacks import ResumableCheckpoint
@@ -36,7 +40,8 @@ def fit(config, options, batches, run_dir, name="transformer", deadline=None):
     """Build, compile and fit the model of `config`; keep the best weights by validation loss.
 
     Args:
-        config: a `TransformerConfig`.
+        config: a `TransformerConfig` (the encoder-decoder), or an `EncoderConfig` (the encoder with a
+            token head, `build_model`).
         options: `TrainingOptions` (the fit-loop, optimizer and loss fields; the batching fields
             were read by whoever built `batches`).
         batches: a `training.batches.Batches` (`text_pair_batches`, `id_batches`), or
@@ -58,8 +63,8 @@ def fit(config, options, batches, run_dir, name="transformer", deadline=None):
         ValueError: an option that cannot apply to these batches (`steps_per_epoch` with batches that
             are not `tf.data`), or batches of another kind.
     """
-    if not isinstance(config, TransformerConfig):
-        raise TypeError(f"`config` must be a TransformerConfig. Received: config={config!r}")
+    if not isinstance(config, (TransformerConfig, EncoderConfig)):
+        raise TypeError(f"`config` must be a TransformerConfig or an EncoderConfig. Received: config={config!r}")
     if not isinstance(options, TrainingOptions):
         raise TypeError(f"`options` must be TrainingOptions. Received: options={options!r}")
     batches = _as_batches(batches, options)
@@ -71,7 +76,7 @@ def fit(config, options, batches, run_dir, name="transformer", deadline=None):
           flush=True)  # fmt: skip
 
     folder.write_config(config)
-    model = options.compile(build_transformer(config, name=name))
+    model = options.compile(build_model(config, name=name), d_model=config.d_model)
     if options.initial_weights:
         model.optimizer.build(model.trainable_variables)
         model.load_weights(options.initial_weights)
@@ -99,7 +104,7 @@ def fit(config, options, batches, run_dir, name="transformer", deadline=None):
         averaged, loss, accuracy = _try_average(model, validation, options, loss, accuracy)
 
     # The checkpoints hold the optimizer state too; the kept weights are the model's only.
-    inference_model = build_transformer(config, name=name)
+    inference_model = build_model(config, name=name)
     inference_model.set_weights(model.get_weights())
     inference_model.save_weights(str(folder.weights))
     val_losses = run_history.get("val_loss", [])
@@ -130,6 +135,19 @@ def fit(config, options, batches, run_dir, name="transformer", deadline=None):
     print(f"kept {list(averaged) or [record.best_epoch]}: validation loss {loss:.4f}, accuracy {accuracy:.4f}",
           flush=True)  # fmt: skip
     return record
+
+
+def build_model(config, name="transformer"):
+    """The model `fit` trains for `config`: `build_transformer(config)` for a `TransformerConfig`; for an
+    `EncoderConfig`, `build_encoder(config)` with a token head, a Dense projection of each position's
+    state to `config.vocabulary_size` logits (`(B, S) ids -> (B, S, V)`), so that the masked loss and
+    accuracy apply as for the decoder."""
+    if isinstance(config, TransformerConfig):
+        return build_transformer(config, name=name)
+    inputs = {key: keras.Input(shape=(None,), dtype="int32", name=key) for key in config.input_names}
+    states = build_encoder(config, name=f"{name}_encoder")(inputs)["sequence_output"]  # (B, S, D)
+    logits = keras.layers.Dense(config.vocabulary_size, name="token_logits")(states)  # (B, S, V)
+    return keras.Model(inputs, logits, name=name)
 
 
 def _as_batches(batches, options):
@@ -165,7 +183,8 @@ class _ArrayBatches(keras.utils.PyDataset):
 
     def __init__(self, inputs, labels, batch_tokens, seed=None):
         super().__init__()
-        self.inputs, self.labels = {k: np.asarray(v) for k, v in inputs.items()}, np.asarray(labels)
+        self.inputs = {k: np.asarray(v, "int32") for k, v in inputs.items()}
+        self.labels = np.asarray(labels, "int32")
         self.size = max(1, batch_tokens // max(1, self.labels.shape[1]))
         self.seed, self.epoch = seed, 0
         self.order = np.arange(len(self.labels))
@@ -226,7 +245,7 @@ def _tf_input(batches):
         batches.on_epoch_end()
 
     ids = tf.TensorSpec((None, None), tf.int32)
-    signature = ({"encoder_tokens": ids, "decoder_tokens": ids}, ids)
+    signature = ({name: ids for name in batches[0][0]}, ids)  # the inputs the batches name
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
     return dataset.apply(tf.data.experimental.assert_cardinality(len(batches))).prefetch(2)
 
@@ -310,4 +329,4 @@ def device_description():
     return f"{cores} CPU cores, Keras {keras.__version__} on {backend}"
 
 
-__all__ = ["TrainingOptions", "fit", "device_description"]
+__all__ = ["TrainingOptions", "build_model", "device_description", "fit"]

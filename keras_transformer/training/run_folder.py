@@ -197,10 +197,13 @@ class RunFolder:
         (self.path / CONFIG).write_text(config.to_json() + "\n", encoding="utf-8")
 
     def read_config(self):
-        """The run's `TransformerConfig`."""
+        """The run's `TransformerConfig`, or `EncoderConfig` (an encoder run: its config has a
+        `vocabulary_size`)."""
         from keras_transformer.models.config import TransformerConfig
+        from keras_transformer.models.encoder import EncoderConfig
 
-        return TransformerConfig.from_json(self._text(CONFIG))
+        values = json.loads(self._text(CONFIG))
+        return (EncoderConfig if "vocabulary_size" in values else TransformerConfig).from_dict(values)
 
     def history(self):
         return read_history(self.history_file)

@@ -227,3 +227,22 @@ def test_a_repeated_epoch_row_counts_once_with_its_last_values(tmp_path):
     assert read_history(tmp_path) == {"loss": [3.0, 1.8, 1.0], "val_loss": [2.0, 1.4, 1.0]}
     assert RunFolder(tmp_path).history() == read_history(tmp_path / "history.csv")
     assert read_history(tmp_path / "missing") == {}
+
+
+def test_fit_trains_an_encoder_config_with_a_token_head(tmp_path):
+    from keras_transformer.models import EncoderConfig
+    from keras_transformer.training.recipe import build_model
+
+    rng = np.random.default_rng(0)
+    ids = rng.integers(3, 16, size=(256, 6)).astype("int32")
+    labels = np.where(ids % 2 == 0, ids, 0).astype("int32")  # tag the even ids; 0 = not scored
+    config = EncoderConfig(vocabulary_size=16, d_model=32, num_heads=2, d_ff=64, num_layers=1, max_length=12)
+    options = TrainingOptions(**{**TINY, "batch_tokens": 192, "warmup_steps": 4}, epochs=3, learning_rate_scale=3.0)
+    record = fit(config, options, (({"token_ids": ids}, labels), ({"token_ids": ids[:64]}, labels[:64])), tmp_path,
+                 name="tagger")  # fmt: skip
+    assert record.epochs_run == 3 and RunFolder(tmp_path).read_config() == config
+    history = record.history
+    assert history["val_loss"][-1] < history["val_loss"][0]  # it learns
+    model = build_model(config, name="tagger")
+    model.load_weights(record.weights)  # the kept weights, without optimizer state, load into a fresh model
+    assert model.predict({"token_ids": ids[:2]}, verbose=0).shape == (2, 6, 16)
