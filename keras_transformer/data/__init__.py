@@ -12,7 +12,7 @@ import os
 import pathlib
 import sys
 
-from keras_transformer import _modules
+from keras_transformer import _lazy, _modules
 from keras_transformer.data.batching import DEFAULT_BOUNDS, LengthBuckets, example_lengths, read_columns, tokenize_pairs
 
 DATA_DIR_VARIABLE = "KERAS_TRANSFORMER_DATA_DIR"
@@ -46,14 +46,15 @@ def _builders():
             for name, (module, attribute) in _BUILDER_CLASSES.items()}  # fmt: skip
 
 
+_lazy_getattr, __dir__ = _lazy.attach(__name__, {
+    **{attribute: (module, attribute) for module, attribute in _BUILDER_CLASSES.values()},
+    **_CONFIG_CLASSES,
+})  # fmt: skip
+
+
 def __getattr__(name):
-    if name == "BUILDERS":
-        return _builders()
-    classes = {attribute: (module, attribute) for module, attribute in _BUILDER_CLASSES.values()}
-    if name in {**classes, **_CONFIG_CLASSES}:
-        module, attribute = {**classes, **_CONFIG_CLASSES}[name]
-        return getattr(importlib.import_module(module), attribute)
-    raise AttributeError(f"module 'keras_transformer.data' has no attribute {name!r}")
+    # BUILDERS is computed on each access (empty without TensorFlow Datasets); the classes load once.
+    return _builders() if name == "BUILDERS" else _lazy_getattr(name)
 
 
 def default_data_dir():

@@ -6,6 +6,7 @@ a zoo folder stores them in its `zoo.json`, so every runtime decodes the way the
 
 import dataclasses
 
+from keras_transformer.errors import InvalidArgumentError
 from keras_transformer import _validation
 
 STRATEGIES = ("greedy", "beam", "sample")
@@ -46,7 +47,7 @@ class DecodingSettings:
         _validation.one_of("strategy", self.strategy, STRATEGIES)
         _validation.positive_int("beam_size", self.beam_size)
         if isinstance(self.length_penalty, bool) or not isinstance(self.length_penalty, (int, float)):
-            raise ValueError(f"`length_penalty` must be a number. Received: length_penalty={self.length_penalty!r}")
+            raise InvalidArgumentError(f"`length_penalty` must be a number. Received: length_penalty={self.length_penalty!r}")
         _validation.positive_int("max_output_length", self.max_output_length, allow_none=True)
         _validation.positive_number("temperature", self.temperature)
         _validation.positive_int("top_k", self.top_k, allow_none=True)
@@ -67,7 +68,7 @@ class DecodingSettings:
         `ValueError` when it is larger than the model allows."""
         length = self.max_output_length or model_max_length
         if length > model_max_length:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"`max_output_length` must be at most the model's max_length={model_max_length}. "
                 f"Received: max_output_length={length}"
             )

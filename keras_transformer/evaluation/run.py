@@ -4,6 +4,7 @@ texts, with the metrics its zoo folder names, in one plain function call."""
 import dataclasses
 import time
 
+from keras_transformer.errors import InvalidArgumentError
 from keras_transformer.evaluation import metrics as metric_functions
 
 
@@ -72,10 +73,10 @@ def evaluate(
     # evaluation sits below the zoo and cannot import `ZooModel`: a zoo model is known by its `info`.
     info = getattr(model, "info", None) if info is None else info
     if (sources is None) != (references is None):
-        raise ValueError("Give both `sources` and `references`, or neither (to read the model's dataset).")
+        raise InvalidArgumentError("Give both `sources` and `references`, or neither (to read the model's dataset).")
     if sources is None:
         if info is None or info.dataset is None:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{model.name} names no keras_transformer.data dataset to read {split!r} from: pass "
                 "`sources` and `references` (or `info`)."
             )
@@ -94,7 +95,7 @@ def evaluate(
     names = tuple(metrics or (info.metrics if info is not None else ("exact_match",)))
     unknown = [name for name in names if name not in metric_functions.METRICS]
     if unknown:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"Unknown metrics {unknown}; known: {list(metric_functions.METRICS)}. Received: metrics={names}"
         )
 

@@ -6,7 +6,7 @@ import json
 import pathlib
 
 from keras_transformer import _validation
-from keras_transformer.errors import ZooError
+from keras_transformer.errors import InvalidArgumentError, ZooError
 
 # How a zoo folder may store its weights (`zoo.folder.save`): float16 halves the weights file and the generator.
 WEIGHTS_DTYPES = ("float32", "float16")
@@ -38,16 +38,16 @@ class ZooInfo:
 
     def __post_init__(self):
         if not isinstance(self.task, str):
-            raise ValueError(f"`task` must be a str. Received: task={self.task!r}")
+            raise InvalidArgumentError(f"`task` must be a str. Received: task={self.task!r}")
         for name in ("source_field", "target_field"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
-                raise ValueError(f"`{name}` must be a non-empty str. Received: {name}={getattr(self, name)!r}")
+                raise InvalidArgumentError(f"`{name}` must be a non-empty str. Received: {name}={getattr(self, name)!r}")
         from keras_transformer.evaluation.metrics import METRICS
 
         metrics = tuple(self.metrics)
         unknown = [m for m in metrics if m not in METRICS]
         if unknown:
-            raise ValueError(f"`metrics` must name metrics in {list(METRICS)}. Received: metrics={list(metrics)}")
+            raise InvalidArgumentError(f"`metrics` must name metrics in {list(METRICS)}. Received: metrics={list(metrics)}")
         object.__setattr__(self, "metrics", metrics)
         object.__setattr__(self, "card_metrics", dict(self.card_metrics))
 

@@ -13,6 +13,7 @@ import importlib.util
 import json
 import pathlib
 
+from keras_transformer.errors import InvalidArgumentError
 from keras_transformer import _validation
 from keras_transformer._hashing import sha256_file
 from keras_transformer.convert import bert_encoder_config, convert_bert, read_safetensors, weights_sha256
@@ -62,14 +63,14 @@ class SentenceEncoderInfo:
     def __post_init__(self):
         for name in ("task", "package", "version", "module", "directory", "weights_sha256"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
-                raise ValueError(f"`{name}` must be a non-empty str. Received: {name}={getattr(self, name)!r}")
+                raise InvalidArgumentError(f"`{name}` must be a non-empty str. Received: {name}={getattr(self, name)!r}")
         if self.kind != SENTENCE_ENCODER:
-            raise ValueError(f"`kind` must be {SENTENCE_ENCODER!r}. Received: kind={self.kind!r}")
+            raise InvalidArgumentError(f"`kind` must be {SENTENCE_ENCODER!r}. Received: kind={self.kind!r}")
         for required in (WEIGHTS_FILE, CONFIG_FILE, VOCABULARY_FILE):
             if required not in self.files:
-                raise ValueError(f"`files` must list {required!r} with its sha256. Received: {sorted(self.files)}")
+                raise InvalidArgumentError(f"`files` must list {required!r} with its sha256. Received: {sorted(self.files)}")
         if self.max_length < 2:
-            raise ValueError(f"`max_length` must be at least 2. Received: max_length={self.max_length!r}")
+            raise InvalidArgumentError(f"`max_length` must be at least 2. Received: max_length={self.max_length!r}")
         object.__setattr__(self, "files", dict(self.files))
         object.__setattr__(self, "card_metrics", dict(self.card_metrics))
 
