@@ -10,14 +10,12 @@ from keras_transformer import _modules
 _modules.require("keras_transformer.viz", "plot", ["matplotlib"])
 
 from keras_transformer.viz.attention import (
-    KINDS,
-    AttentionMaps,
-    attention_maps,
     plot_attention,
     plot_attention_overview,
     plot_attention_weights,
     plot_output_probabilities,
 )
+from keras_transformer.viz.attention_arrays import KINDS, AttentionMaps, attention_maps
 from keras_transformer.viz.history import plot_history
 from keras_transformer.viz.positional_encoding import plot_positional_encoding
 

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from keras_transformer import TransformerConfig, build_attention_model, build_transformer
 from keras_transformer.decoding import generate
+from keras_transformer.errors import InvalidArgumentError
 from keras_transformer.layers import sinusoidal_table
 from keras_transformer.text import Tokenizer
 from keras_transformer.viz import (
@@ -313,6 +314,20 @@ def test_bad_examples_raise_naming_the_argument_and_value(model, kwargs, message
         plot_attention(model, [5], kind="self")
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(source=[]),
+        dict(source=[5] * 11),
+        dict(source=[5, 6], max_length=10),
+        dict(source=[5, 6], target_ids=[4] * 10),
+    ],
+)
+def test_examples_that_do_not_fit_the_model_raise_invalid_argument_error(model, kwargs):
+    with pytest.raises(InvalidArgumentError):
+        attention_maps(model, **kwargs)
+
+
 def test_history_of_the_wrong_type_is_refused():
     with pytest.raises(TypeError, match=r"history=\[1.0, 0.5\]"):
         plot_history([1.0, 0.5])
@@ -325,7 +340,12 @@ def test_a_model_not_built_by_build_transformer_is_refused():
 
 @pytest.mark.parametrize(
     "name",
-    ["keras_transformer.viz.attention", "keras_transformer.viz.positional_encoding", "keras_transformer.viz.history"],
+    [
+        "keras_transformer.viz.attention",
+        "keras_transformer.viz.attention_arrays",
+        "keras_transformer.viz.positional_encoding",
+        "keras_transformer.viz.history",
+    ],
 )
 def test_docstring_examples_run(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
