@@ -16,9 +16,9 @@ from keras_transformer.zoo import tasks
 
 def main(argv=None):
     figures = tasks.run_task("dates_iso", sys.argv[1:] if argv is None else argv)
-    if "zoo_dir" not in figures:  # --no-package
+    if figures.zoo_dir is None:  # --no-package
         return figures
-    pipeline = zoo.load(figures["zoo_dir"])
+    pipeline = zoo.load(figures.zoo_dir)
     texts = ["Friday, January 5, 2024", "5. März 1961", "2024年1月5日金曜日", "3/6/99"]
     greedy, beam = pipeline.predict(texts, strategy="greedy"), pipeline.predict(texts, strategy="beam")
     for text, first, second in zip(texts, greedy, beam):

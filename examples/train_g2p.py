@@ -13,8 +13,11 @@ import json
 
 from keras_transformer import evaluation
 from keras_transformer.data import DEFAULT_BOUNDS, read_columns
+from keras_transformer.decoding import DecodingSettings
+from keras_transformer.models import build_transformer
+from keras_transformer.pipeline import TextPipeline
 from keras_transformer.text import Tokenizer
-from keras_transformer.training.recipe import TrainingOptions, train
+from keras_transformer.training import TrainingOptions, fit, text_pair_batches
 
 
 def main(argv=None):
@@ -31,23 +34,28 @@ def main(argv=None):
     source_tokenizer = Tokenizer.from_corpus(words["word"], split="characters", lowercase=True)
     target_tokenizer = Tokenizer.from_corpus(words["phonemes"], split="whitespace")
 
-    result = train(
+    batches = text_pair_batches(
         options,
         source_tokenizer,
         target_tokenizer,
         (words["word"], words["phonemes"]),
         (held_out["word"], held_out["phonemes"]),
-        name="g2p_en",
-        output_dir=args.output_dir,
         bounds=DEFAULT_BOUNDS,  # CMUdict's length buckets
     )
-    predictions = result.pipeline.predict(held_out["word"], batch_size=256, max_output_length=32)
+    config = options.transformer_config(source_tokenizer.vocabulary_size, target_tokenizer.vocabulary_size)
+    record = fit(config, options, batches, args.output_dir, name="g2p_en")
+
+    # The kept weights (the best epoch's, or the average of the last epochs') in a fresh model.
+    model = build_transformer(config, name="g2p_en")
+    model.load_weights(record.weights)
+    pipeline = TextPipeline(model, source_tokenizer, target_tokenizer, DecodingSettings(max_output_length=32))
+    predictions = pipeline.predict(held_out["word"], batch_size=256)
     for word, prediction in list(zip(held_out["word"], predictions))[:8]:
         print(f"{word:>16} -> {prediction}")
     figures = {
         "greedy_word_error_rate": round(evaluation.word_error_rate(predictions, held_out["pronunciations"]), 4),
         "greedy_phoneme_error_rate": round(evaluation.phoneme_error_rate(predictions, held_out["pronunciations"]), 4),
-        **{k: v for k, v in result.summary().items() if k != "epochs"},
+        **{k: v for k, v in record.to_dict().items() if k not in ("throughput", "options")},
     }
     print(json.dumps(figures))
     return figures

@@ -16,9 +16,9 @@ from keras_transformer.zoo import tasks
 
 def main(argv=None):
     figures = tasks.run_task("itn_numbers", sys.argv[1:] if argv is None else argv)
-    if "zoo_dir" not in figures:  # --no-package
+    if figures.zoo_dir is None:  # --no-package
         return figures
-    pipeline = zoo.load(figures["zoo_dir"])
+    pipeline = zoo.load(figures.zoo_dir)
     texts = ["two thousand and twenty-four", "twenty-first", "nineteen ninety-nine", "二千二十四", "二十一番目"]
     for text, digits in zip(texts, pipeline.predict(texts)):
         print(f"{text} -> {digits}")

@@ -129,7 +129,7 @@ def test_a_model_trained_on_jax_exports_to_tflite_after_a_rebuild_on_tensorflow(
 @pytest.mark.parametrize("backend", OTHERS)
 def test_what_needs_tensorflow_says_so_naming_the_backend(runs, backend):
     messages = json.loads((runs / f"refusals.{backend}.json").read_text(encoding="utf-8"))
-    assert set(messages) == {"TextPipeline", "export", "train"}
+    assert set(messages) == {"TextPipeline", "export"}  # the training recipe runs on every backend
     for feature, message in messages.items():
         assert message is not None, f"{feature} ran on {backend}"
         assert f"'{backend}' backend" in message and "KERAS_BACKEND=tensorflow" in message, message

@@ -143,14 +143,12 @@ def refusals(directory, backend):
     from keras_transformer import TextPipeline
     from keras_transformer.export import export as export_model
     from keras_transformer.text import Tokenizer
-    from keras_transformer.training.recipe import TrainingOptions, train
 
     model = build_transformer(CONFIG)
     tokenizer = Tokenizer.from_corpus(["abc"])
     attempts = {
         "TextPipeline": lambda: TextPipeline(model, tokenizer, tokenizer),
         "export": lambda: export_model(model, "tflite", directory / f"refused.{backend}"),
-        "train": lambda: train(TrainingOptions(size="tiny"), tokenizer, tokenizer, (["ab"], ["ba"]), (["ab"], ["ba"]), "m", directory / "run"),
     }
     messages = {}
     for name, attempt in attempts.items():
