@@ -4,7 +4,8 @@ command-line option. Which part of the recipe reads each field:
 - the model: `size` (a named size of `TransformerConfig`) and its overrides, `dropout`,
   `normalize_first`, `max_length` (`transformer_config`);
 - the batches: `max_length`, `batch_tokens`, `length_buckets`, `max_examples`, `seed` (the batch builders
-  of `keras_transformer.data.batching` that the recipe's callers use: text pairs and token arrays alike);
+  of `training.batches`: text pairs and token arrays alike; for batches given as they are, `fit` batches
+  NumPy arrays by `batch_tokens` and refuses `max_examples`);
 - the optimizer and loss: `warmup_steps`, `learning_rate_scale`, `label_smoothing`, `jit_compile` (`compile`);
 - the fit loop (`training.recipe.fit`, on every backend and every kind of batches): `epochs`,
   `steps_per_epoch`, `time_budget_minutes`, `patience`, `seed`, `initial_weights`, `checkpoint_dir`,

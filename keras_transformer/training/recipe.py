@@ -61,7 +61,7 @@ def fit(config, options, batches, run_dir, name="transformer", deadline=None):
 
     Raises:
         ValueError: an option that cannot apply to these batches (`steps_per_epoch` with batches that
-            are not `tf.data`), or batches of another kind.
+            are not `tf.data`, `max_examples` with batches given as they are), or batches of another kind.
     """
     if not isinstance(config, (TransformerConfig, EncoderConfig)):
         raise TypeError(f"`config` must be a TransformerConfig or an EncoderConfig. Received: config={config!r}")
@@ -158,6 +158,11 @@ def _as_batches(batches, options):
         raise InvalidArgumentError(
             "`batches` must be training.batches.Batches or a (train, validation) pair of tf.data.Dataset, "
             f"keras.utils.PyDataset or (inputs, labels) NumPy arrays. Received: batches={type(batches).__name__}"
+        )
+    if options.max_examples is not None:
+        raise InvalidArgumentError(
+            "`max_examples` is read where the recipe builds the batches (text_pair_batches, id_batches); "
+            f"batches given as they are cannot apply it: slice them instead. Received: max_examples={options.max_examples}"
         )
     train, validation = (_as_dataset(data, options, shuffle=index == 0) for index, data in enumerate(batches))
     steps = _cardinality(train)

@@ -220,6 +220,10 @@ def test_options_that_cannot_apply_are_refused(tmp_path):
         fit(options.transformer_config(20, 20), options, batches, tmp_path)
     with pytest.raises(ValueError, match="batches"):
         fit(options.transformer_config(20, 20), options, [1, 2, 3], tmp_path)
+    ids = np.ones((8, 4), "int32")
+    given = (({"encoder_tokens": ids, "decoder_tokens": ids}, ids),) * 2
+    with pytest.raises(ValueError, match="max_examples"):
+        fit(options.transformer_config(20, 20), TrainingOptions(**TINY, max_examples=4), given, tmp_path)
 
 
 def test_a_repeated_epoch_row_counts_once_with_its_last_values(tmp_path):
