@@ -8,9 +8,9 @@ Keras on JAX or PyTorch needs no TensorFlow (the TensorFlow-only names, `TextPip
 Our Keras classes register themselves (for `keras.saving.load_model`) when their module is imported:
 `keras_transformer.layers` registers every layer, `from keras_transformer.models import TransformerModel`
 (or `EncoderModel`; any use of `build_transformer` or `build_encoder` too) the model class and its layers,
-and a loss, metric or schedule of `keras_transformer.training` when it is first used. So to load a
-`.keras` file in a fresh process, import the model class first; `import keras_transformer` alone
-registers nothing.
+and a loss, metric or schedule of `keras_transformer.training` when it is first used.
+`keras_transformer.load_model(path)` registers them all and loads a `.keras` file in one call;
+`import keras_transformer` alone registers nothing.
 """
 
 from keras_transformer import _lazy, _modules
@@ -27,6 +27,7 @@ __getattr__, __dir__ = _lazy.attach(
         "TransformerConfig": ("keras_transformer.models", "TransformerConfig"),
         "build_attention_model": ("keras_transformer.models", "build_attention_model"),
         "build_encoder": ("keras_transformer.models", "build_encoder"),
+        "load_model": ("keras_transformer.training.saving", "load_model"),
         "build_transformer": ("keras_transformer.models", "build_transformer"),
         "layers": "keras_transformer.layers",
         "models": "keras_transformer.models",
@@ -52,6 +53,7 @@ __all__ = [
     "TransformerConfig",
     "build_attention_model",
     "build_encoder",
+    "load_model",
     "build_transformer",
     "layers",
     "models",

@@ -23,6 +23,7 @@ import sys
 import keras
 import numpy as np
 
+import keras_transformer
 from keras_transformer import TransformerConfig, build_transformer, training
 from keras_transformer.decoding import DecodingSettings, generate
 
@@ -83,7 +84,7 @@ def load(directory, backend):
         model = build_transformer(CONFIG)
         model.load_weights(directory / f"{producer}.weights.h5")
         np.savez(directory / f"{producer}.weights.on.{backend}.npz", **outputs(model, batch))
-        loaded = keras.saving.load_model(directory / f"{producer}.keras", safe_mode=True)
+        loaded = keras_transformer.load_model(directory / f"{producer}.keras")  # registers our classes
         np.savez(directory / f"{producer}.keras.on.{backend}.npz", **outputs(loaded, batch))
 
 
