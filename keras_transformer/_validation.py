@@ -123,9 +123,11 @@ def texts(name, value, method="predict"):
     return value
 
 
-def known_fields(name, values, known):
+def known_fields(name, values, known, keywords=False):
     """`values` (a dict) if each of its keys is known; `known` is a dataclass (its field names) or
-    an iterable of names. `name` says what the keys are, for the error.
+    an iterable of names. `name` says what the keys are, for the error. With `keywords` (the keys are a
+    call's keyword arguments) an unknown one is an `InvalidTypeError`, a `TypeError` as Python raises
+    for an unexpected keyword, and a `ValueError` too.
 
     Example:
     >>> known_fields("decoding settings", {"beam_size": 4}, ["beam_size", "top_k"])
@@ -142,5 +144,6 @@ def known_fields(name, values, known):
     known = set(known)
     unknown = sorted(set(values) - known)
     if unknown:
-        raise InvalidArgumentError(f"Unknown {name} {unknown}; known: {sorted(known)}. Received: {values!r}")
+        error = InvalidTypeError if keywords else InvalidArgumentError
+        raise error(f"Unknown {name} {unknown}; known: {sorted(known)}. Received: {values!r}")
     return values

@@ -59,8 +59,8 @@ class DecodingSettings:
 
     def replace(self, **changes):
         """A copy with `changes` (validated again); `None` values leave a field as it is, and an
-        unknown name is a `ValueError` naming it."""
-        _validation.known_fields("decoding settings", changes, DecodingSettings)
+        unknown name is an `InvalidTypeError` (a `TypeError` and a `ValueError`) naming it."""
+        _validation.known_fields("decoding settings", changes, DecodingSettings, keywords=True)
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def resolved(self, model_max_length):

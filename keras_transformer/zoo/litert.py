@@ -93,9 +93,7 @@ class LiteRTPipeline:
     def unsupported_settings(self, **overrides):
         """Why the generator cannot decode with `overrides` (`DecodingSettings` fields; None values
         ignored), or None when it can: every given value must be the folder's own."""
-        unknown = sorted(set(overrides) - set(self.settings))
-        if unknown:
-            raise TypeError(f"Unknown decoding settings {unknown}; known: {sorted(self.settings)}")
+        _validation.known_fields("decoding settings", overrides, self.settings, keywords=True)
         different = {
             key: value for key, value in overrides.items() if value is not None and value != self.settings[key]
         }
