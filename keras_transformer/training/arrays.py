@@ -10,7 +10,6 @@ every run writes (`training.run_folder`).
 """
 
 import argparse
-import pathlib
 import shlex
 import sys
 
@@ -19,7 +18,7 @@ import numpy as np
 from keras_transformer.errors import DataError
 from keras_transformer import _validation
 from keras_transformer.training.options import TrainingOptions
-from keras_transformer.training.run_folder import RESUMABLE, RunFolder
+from keras_transformer.training.run_folder import RunFolder
 
 _SPLITS = ("train", "validation")
 _SIDES = ("source", "target")
@@ -91,7 +90,7 @@ def main(argv=None):
     TrainingOptions.add_arguments(parser, checkpoint_dir=None)
     args = parser.parse_args(argv)
     # A run on token arrays always resumes: its epoch checkpoints default to <output-dir>/resumable.
-    args.checkpoint_dir = args.checkpoint_dir or str(pathlib.Path(args.output_dir) / RESUMABLE)
+    args.checkpoint_dir = args.checkpoint_dir or str(RunFolder(args.output_dir).resumable)
     options = TrainingOptions.from_args(args)
     if args.stop_at is not None:
         _validation.positive_number("stop_at", args.stop_at)

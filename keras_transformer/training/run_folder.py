@@ -138,7 +138,7 @@ class RunRecord:
 
     @classmethod
     def from_dict(cls, values, history):
-        values = _validation.known_fields("run record", values, [f.name for f in dataclasses.fields(cls)])
+        values = _validation.known_fields("run record", values, cls)
         return cls(**{
             **values,
             "history": history,

@@ -83,12 +83,7 @@ class Figures:
     @classmethod
     def from_dict(cls, values):
         """Figures from `to_dict` output (a run's `metrics.json`); an unknown key is an error naming it."""
-        return cls(**_validation.known_fields("figures", values, [field.name for field in dataclasses.fields(cls)]))
-
-    def chosen_test(self):
-        """The test report of the chosen decoding strategy (the first report when none matches), or None."""
-        strategy = self.decoding.get("strategy")
-        return next((report for report in self.test if report["strategy"] == strategy), self.test[0] if self.test else None)
+        return cls(**_validation.known_fields("figures", values, cls))
 
 
 def epoch_history(history, epoch_seconds):
@@ -118,7 +113,6 @@ def training_figures(record):
     """The `Figures` fields a `training.run_folder.RunRecord` fills, as keyword arguments."""
     rows = epoch_history(record.history, record.epoch_seconds)
     return {
-        "config": {},
         "parameters": record.parameters,
         "device": record.device,
         "trained_backend": record.backend,

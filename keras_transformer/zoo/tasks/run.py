@@ -33,6 +33,7 @@ class Reading:
     train_pairs: tuple  # (sources, targets) a pass, after oversampling
     tokenizers: tuple
     trained_elsewhere: bool
+    readings: dict | None  # source -> every target in the data (all splits), for tasks with ambiguous inputs
 
 
 def run(task, args, argv):
@@ -48,7 +49,7 @@ def run(task, args, argv):
     if not args.no_package:
         figures.split_sizes = task.split_sizes(args)
         figures.total_seconds_before_packaging = round(time.monotonic() - started, 1)
-        package(task, pipeline, record.history, figures, args)
+        package(task, pipeline, record.history, figures, args, reading.readings)
     figures.total_seconds = round(time.monotonic() - started, 1)
     reading.folder.write_metrics(figures.to_dict())
     shown = {k: v for k, v in figures.to_dict().items() if k not in ("epochs", "options", "arguments", "validation_losses")}
@@ -93,7 +94,8 @@ def read(task, args, argv):
         targets = [t for t, n in zip(targets, repeats) for _ in range(n)]
         print(f"oversampled: {len(sources)} training examples a pass", flush=True)
     reading = Reading(options, folder, training, validation, validation.head(args.validation_examples),
-                      (sources, targets), task.tokenizers(training), trained_elsewhere)  # fmt: skip
+                      (sources, targets), task.tokenizers(training), trained_elsewhere,
+                      task_readings(task, args) if task.ambiguous_inputs else None)  # fmt: skip
     figures = Figures(
         task=task.name,
         command=command,
@@ -179,12 +181,11 @@ def choose_decoding(task, reading, record, figures, args):
     max_output_length = task.max_output_length or min(longest_target + 3, config.max_length)
     settings = DecodingSettings(strategy="greedy", beam_size=4, max_output_length=max_output_length)
     pipeline = TextPipeline(model, *reading.tokenizers, settings, name=task.name)
-    readings = task_readings(task, args) if task.ambiguous_inputs else None
     validation = reading.validation
     started = time.monotonic()
     predictions = pipeline.predict(validation.sources, batch_size=args.decode_batch_size)
     figures.validation_decode_seconds = round(time.monotonic() - started, 1)
-    figures.validation = score(task, validation, predictions, readings)
+    figures.validation = score(task, validation, predictions, reading.readings)
     print(f"validation (greedy, decoded in {figures.validation_decode_seconds:.0f} s): "
           f"{json.dumps(figures.validation)}", flush=True)  # fmt: skip
     wrong = [(s, p, r) for s, p, r in zip(validation.sources, predictions, validation.references) if p not in r]
@@ -263,9 +264,10 @@ def _breakdown(correct, groups):
 # ---------------------------------------------------------------------------------------- 4. package
 
 
-def package(task, pipeline, history, figures, args):
+def package(task, pipeline, history, figures, args, readings=None):
     """Write the zoo folder, measure it on the test split (loaded back from disk, as users get it),
-    and rewrite its card and `card_metrics` with the measured figures."""
+    and rewrite its card and `card_metrics` with the measured figures. `readings` (`task_readings`)
+    score a task with ambiguous inputs against any valid reading."""
     from keras_transformer import zoo
     from keras_transformer.zoo import folder, litert
     from keras_transformer.zoo.card import model_card
@@ -297,7 +299,7 @@ def package(task, pipeline, history, figures, args):
     if task.ambiguous_inputs:
         chosen = own or evaluations[0]
         test = Split(chosen.sources, [r[0] for r in chosen.references], chosen.references)
-        figures.test_readings = score(task, test, chosen.predictions, task_readings(task, args))
+        figures.test_readings = score(task, test, chosen.predictions, readings)
     elif own is not None:
         test = task.read("test", args)
         if test.groups and len(test) == len(own.predictions):
