@@ -8,6 +8,7 @@ import hashlib
 
 import numpy as np
 
+from keras_transformer.convert.plan import ConversionError, apply_plan, check_nothing_left
 from keras_transformer.models.encoder import EncoderConfig, build_encoder
 
 # Tensors a sentence-embedding checkpoint carries that the converted model deliberately leaves out,
@@ -18,10 +19,6 @@ IGNORED_TENSORS = {
 }
 # Buffers, not weights: checked to hold what the model computes itself.
 POSITION_IDS = "embeddings.position_ids"
-
-
-class ConversionError(ValueError):
-    """A checkpoint does not fit the model (the message names the tensor)."""
 
 
 def bert_encoder_config(hf_config, normalize_pooled=False):
@@ -143,33 +140,13 @@ def convert_bert(tensors, config, name="encoder"):
     tensors = _strip_prefix(dict(tensors))
     model = build_encoder(config, name=name)
     plan = _plan(model, config)
-    planned_variables = {id(variable) for _, variable, _ in plan}
-    unplanned = [variable.path for variable in model.weights if id(variable) not in planned_variables]
-    if len(plan) != len(planned_variables) or unplanned:
-        raise ConversionError(f"The conversion plan does not cover each variable once. Unplanned: {unplanned}")
-    missing = [source for source, _, _ in plan if source not in tensors]
-    if missing:
-        raise ConversionError(f"The checkpoint lacks {len(missing)} tensors the model needs, e.g. {missing[:5]}")
-    used = set()
-    for source, variable, transform in plan:
-        value = np.asarray(transform(tensors[source]), dtype="float32")
-        if tuple(value.shape) != tuple(variable.shape):
-            raise ConversionError(
-                f"Tensor {source!r} of shape {list(tensors[source].shape)} does not fit {variable.path} "
-                f"of shape {list(variable.shape)}."
-            )
-        if not np.all(np.isfinite(value)):
-            raise ConversionError(f"Tensor {source!r} holds values that are not finite.")
-        variable.assign(value)
-        used.add(source)
+    used = apply_plan(model, plan, tensors)
     if POSITION_IDS in tensors:
         position_ids = np.asarray(tensors[POSITION_IDS]).reshape(-1)
         if not np.array_equal(position_ids, np.arange(len(position_ids))):
             raise ConversionError(f"{POSITION_IDS!r} is not 0, 1, 2, ...: the model computes positions that way.")
         used.add(POSITION_IDS)
-    unused = sorted(set(tensors) - used - set(IGNORED_TENSORS))
-    if unused:
-        raise ConversionError(f"{len(unused)} checkpoint tensors have no place in the model: {unused[:10]}")
+    check_nothing_left(tensors, used, IGNORED_TENSORS)
     return model
 
 

@@ -241,7 +241,8 @@ def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size
         alive_tokens = gather_beams(candidate_tokens, live_order)
         caches_from = ops.take_along_axis(source_beam, live_order, axis=1)  # (B, beams)
         flat_indices = flat(caches_from + ops.expand_dims(ops.arange(batch_size, dtype="int32"), 1) * beams)
-        caches = [(ops.take(k, flat_indices, axis=0), ops.take(v, flat_indices, axis=0)) for k, v in caches]
+        # Each block's cache (keys and values, or an SSRU's state) follows its hypothesis.
+        caches = [tuple(ops.take(part, flat_indices, axis=0) for part in cache) for cache in caches]
 
         # Finished: merge the kept ones with the candidates that just ended among the top `beams`
         # (an end id ranked below them would not have survived a beam of that width; this is what

@@ -8,6 +8,7 @@ from keras_transformer.layers.feed_forward import FeedForward
 from keras_transformer.layers.masks import causal_mask, merge_masks, padding_mask
 from keras_transformer.layers.multi_head_attention import MultiHeadAttention
 from keras_transformer.layers.positional_encoding import PositionalEncoding, sinusoidal_table
+from keras_transformer.layers.ssru import SSRU
 from keras_transformer.layers.scaled_dot_product_attention import (
     ScaledDotProductAttention,
     fast_scaled_dot_product_attention,
@@ -18,6 +19,7 @@ __all__ = [
     "FeedForward",
     "MultiHeadAttention",
     "PositionalEncoding",
+    "SSRU",
     "ScaledDotProductAttention",
     "TokenEmbedding",
     "TransformerDecoder",

@@ -36,6 +36,8 @@ class TokenEmbedding(keras.layers.Layer):
         embeddings_initializer: defaults to normal(0, d_model^-0.5), so scaled embeddings have unit
             variance and tied logits start small.
         segment_vocabulary_size: the number of segment (token-type) ids; 0 (default) for none.
+        output_bias: hold a `(V,)` weight `output_bias` that the reverse call adds to the logits (a
+            tied output projection with a bias, as Marian's models have).
 
     Call arguments:
         inputs: `(B, T)` integer ids, or with `reverse=True` `(B, T, D)` states.
@@ -60,6 +62,7 @@ class TokenEmbedding(keras.layers.Layer):
         scale=True,
         embeddings_initializer=None,
         segment_vocabulary_size=0,
+        output_bias=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -71,6 +74,7 @@ class TokenEmbedding(keras.layers.Layer):
             embeddings_initializer = keras.initializers.RandomNormal(stddev=d_model**-0.5)
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
         self.segment_vocabulary_size = _validation.non_negative_int("segment_vocabulary_size", segment_vocabulary_size)
+        self.output_bias = _validation.boolean("output_bias", output_bias)
         self.supports_masking = mask_zero
 
     def build(self, input_shape=None):
@@ -85,6 +89,8 @@ class TokenEmbedding(keras.layers.Layer):
                 shape=(self.segment_vocabulary_size, self.d_model),
                 initializer=self.embeddings_initializer,
             )
+        if self.output_bias:
+            self.logits_bias = self.add_weight(name="output_bias", shape=(self.vocabulary_size,), initializer="zeros")
 
     def call(self, inputs, segment_ids=None, reverse=False):
         if reverse:
@@ -95,7 +101,10 @@ class TokenEmbedding(keras.layers.Layer):
                 )
             kernel = ops.cast(self.embeddings, self.compute_dtype)
             # (B, T, D) x (V, D) -> (B, T, V), contracting D without materializing Eᵀ at every call.
-            return ops.einsum("btd,vd->btv", inputs, kernel)
+            logits = ops.einsum("btd,vd->btv", inputs, kernel)
+            if self.output_bias:
+                logits = logits + ops.cast(self.logits_bias, self.compute_dtype)
+            return logits
         if "int" not in str(inputs.dtype):
             raise TypeError(
                 f"TokenEmbedding expects integer token ids. Received: inputs.dtype={inputs.dtype}"
@@ -153,6 +162,7 @@ class TokenEmbedding(keras.layers.Layer):
                 "scale": self.scale,
                 "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
                 "segment_vocabulary_size": self.segment_vocabulary_size,
+                "output_bias": self.output_bias,
             }
         )
         return config

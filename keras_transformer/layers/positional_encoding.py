@@ -9,13 +9,28 @@ from keras_transformer import _validation
 from keras_transformer.layers import _checks
 
 
-def sinusoidal_table(length, d_model):
-    """The `(length, d_model)` table of section 3.5, in float64 NumPy.
+LAYOUTS = ("interleaved", "tensor2tensor")
 
-    PE(pos, 2i) = sin(pos / 10000^(2i/d_model)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d_model)):
-    sines on even columns, cosines on odd ones (interleaved, not concatenated).
+
+def sinusoidal_table(length, d_model, layout="interleaved"):
+    """The `(length, d_model)` sinusoidal table, in float64 NumPy.
+
+    `"interleaved"`, section 3.5 of the paper: PE(pos, 2i) = sin(pos / 10000^(2i/d_model)),
+    PE(pos, 2i+1) = cos(pos / 10000^(2i/d_model)): sines on even columns, cosines on odd ones.
+
+    `"tensor2tensor"`, the layout of tensor2tensor's `get_timing_signal_1d`, which Marian (and so the
+    Firefox Translations models) uses: all sines, then all cosines, with the n = d_model / 2
+    wavelengths spaced evenly in log scale from 2π to 10000·2π: column i < n is
+    sin(pos / 10000^(i/(n-1))), column n + i the cosine of the same angle.
     """
+    _validation.one_of("layout", layout, LAYOUTS)
     positions = np.arange(length, dtype=np.float64)[:, None]  # (L, 1)
+    if layout == "tensor2tensor":
+        if d_model % 2 or d_model < 4:
+            raise ValueError(f"The tensor2tensor layout needs an even d_model >= 4. Received: d_model={d_model}")
+        half = d_model // 2
+        angles = positions * np.exp(-np.log(10000.0) * np.arange(half, dtype=np.float64) / (half - 1))
+        return np.concatenate([np.sin(angles), np.cos(angles)], axis=1)
     even_columns = np.arange(0, d_model, 2, dtype=np.float64)  # 2i
     angles = positions / np.power(10000.0, even_columns / d_model)  # (L, ceil(D/2))
     table = np.zeros((length, d_model), dtype=np.float64)
@@ -36,6 +51,8 @@ class PositionalEncoding(keras.layers.Layer):
     Args:
         max_length: the longest sequence accepted; longer inputs raise an error.
         learned: add a trained table instead of the fixed sinusoidal one.
+        layout: the sinusoidal table's layout, "interleaved" (the paper) or "tensor2tensor" (sines
+            then cosines, Marian's); see `sinusoidal_table`.
         embeddings_initializer: for the learned table (default truncated normal(0, 0.02), BERT's).
 
     Call arguments:
@@ -54,10 +71,11 @@ class PositionalEncoding(keras.layers.Layer):
     [0.841471, 0.540302, 0.01, 0.99995]
     """
 
-    def __init__(self, max_length=512, learned=False, embeddings_initializer=None, **kwargs):
+    def __init__(self, max_length=512, learned=False, embeddings_initializer=None, layout="interleaved", **kwargs):
         super().__init__(**kwargs)
         self.max_length = _validation.positive_int("max_length", max_length)
         self.learned = _validation.boolean("learned", learned)
+        self.layout = _validation.one_of("layout", layout, LAYOUTS)
         if embeddings_initializer is None and learned:
             # Made only for a learned table: a new initializer draws a seed, and a sinusoidal model
             # must initialize its other weights exactly as it did before this option existed.
@@ -80,7 +98,7 @@ class PositionalEncoding(keras.layers.Layer):
             )
         else:
             # A constant, not a weight: nothing to train, nothing to save.
-            self._table = sinusoidal_table(self.max_length, self.d_model).astype("float32")
+            self._table = sinusoidal_table(self.max_length, self.d_model, self.layout).astype("float32")
 
     def call(self, inputs, start_position=0):
         length = ops.shape(inputs)[1]
@@ -106,6 +124,7 @@ class PositionalEncoding(keras.layers.Layer):
             {
                 "max_length": self.max_length,
                 "learned": self.learned,
+                "layout": self.layout,
                 "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
             }
         )

@@ -6,6 +6,8 @@ import json
 from keras_transformer import _validation
 
 _ACTIVATIONS = ("relu", "gelu")
+_DECODER_SELF_ATTENTION = ("attention", "ssru")
+_POSITIONAL_LAYOUTS = ("interleaved", "tensor2tensor")
 
 # Named sizes, the one table that the builder, the training options and the command line share. `base`
 # and `big` are the paper's Table 3 rows; vocabulary sizes are placeholders to override with the tokenizer's.
@@ -32,6 +34,14 @@ class TransformerConfig:
         tie_output: the target embedding is also the pre-softmax projection.
         normalize_first: pre-LN blocks instead of the paper's post-LN.
         activation: "relu" (paper) or "gelu".
+        decoder_self_attention: the decoder's first sublayer, "attention" (the paper's masked
+            self-attention) or "ssru" (Kim et al., 2019; `layers.SSRU`).
+        positional_layout: the sinusoidal table, "interleaved" (the paper) or "tensor2tensor" (sines
+            then cosines, Marian's; `layers.sinusoidal_table`).
+        scale_embeddings: multiply token embeddings by √d_model (the paper's section 3.4).
+        output_bias: a bias on the tied output projection (needs `tie_output`; an untied projection
+            always has one).
+        layer_norm_epsilon: ε of every layer norm.
 
     Example:
     >>> config = TransformerConfig.from_name("base", source_vocab_size=37000, target_vocab_size=37000)
@@ -52,6 +62,11 @@ class TransformerConfig:
     tie_output: bool = True
     normalize_first: bool = False
     activation: str = "relu"
+    decoder_self_attention: str = "attention"
+    positional_layout: str = "interleaved"
+    scale_embeddings: bool = True
+    output_bias: bool = False
+    layer_norm_epsilon: float = 1e-6
 
     def __post_init__(self):
         positive = (
@@ -70,8 +85,16 @@ class TransformerConfig:
         _validation.divides("num_heads", self.num_heads, "d_model", self.d_model)
         _validation.fraction("dropout", self.dropout)
         _validation.one_of("activation", self.activation, _ACTIVATIONS)
-        for name in ("share_embeddings", "tie_output", "normalize_first"):
+        _validation.one_of("decoder_self_attention", self.decoder_self_attention, _DECODER_SELF_ATTENTION)
+        _validation.one_of("positional_layout", self.positional_layout, _POSITIONAL_LAYOUTS)
+        _validation.positive_number("layer_norm_epsilon", self.layer_norm_epsilon)
+        for name in ("share_embeddings", "tie_output", "normalize_first", "scale_embeddings", "output_bias"):
             _validation.boolean(name, getattr(self, name))
+        if self.output_bias and not self.tie_output:
+            raise ValueError(
+                "output_bias=True adds a bias to the tied output projection; an untied one has its own. "
+                "Received: output_bias=True with tie_output=False"
+            )
         if self.share_embeddings and self.source_vocab_size != self.target_vocab_size:
             raise ValueError(
                 "share_embeddings=True needs one vocabulary for source and target. Received: "

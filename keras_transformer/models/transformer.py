@@ -28,11 +28,19 @@ class TransformerLayers:
 
     @classmethod
     def create(cls, config):
-        source_embedding = TokenEmbedding(config.source_vocab_size, config.d_model, name="source_embedding")
+        embedding = dict(scale=config.scale_embeddings)
+        # The bias belongs to the embedding that projects the output: the target's (maybe shared).
+        output_bias = dict(output_bias=True) if config.output_bias else {}
         if config.share_embeddings:
+            source_embedding = TokenEmbedding(
+                config.source_vocab_size, config.d_model, name="source_embedding", **embedding, **output_bias
+            )
             target_embedding = source_embedding
         else:
-            target_embedding = TokenEmbedding(config.target_vocab_size, config.d_model, name="target_embedding")
+            source_embedding = TokenEmbedding(config.source_vocab_size, config.d_model, name="source_embedding", **embedding)
+            target_embedding = TokenEmbedding(
+                config.target_vocab_size, config.d_model, name="target_embedding", **embedding, **output_bias
+            )
         stack = dict(
             d_model=config.d_model,
             num_heads=config.num_heads,
@@ -40,15 +48,18 @@ class TransformerLayers:
             dropout=config.dropout,
             activation=config.activation,
             normalize_first=config.normalize_first,
+            layer_norm_epsilon=config.layer_norm_epsilon,
         )
+        positions = {} if config.positional_layout == "interleaved" else {"layout": config.positional_layout}
+        decoder_options = {} if config.decoder_self_attention == "attention" else {"self_attention": "ssru"}
         return cls(
             source_embedding=source_embedding,
             target_embedding=target_embedding,
-            positional_encoding=PositionalEncoding(config.max_length, name="positional_encoding"),
+            positional_encoding=PositionalEncoding(config.max_length, name="positional_encoding", **positions),
             source_dropout=keras.layers.Dropout(config.dropout, name="source_dropout"),
             target_dropout=keras.layers.Dropout(config.dropout, name="target_dropout"),
             encoder=TransformerEncoder(config.num_encoder_layers, name="encoder", **stack),
-            decoder=TransformerDecoder(config.num_decoder_layers, name="decoder", **stack),
+            decoder=TransformerDecoder(config.num_decoder_layers, name="decoder", **stack, **decoder_options),
             output_projection=(
                 None if config.tie_output else keras.layers.Dense(config.target_vocab_size, name="output_projection")
             ),
@@ -98,12 +109,14 @@ class TransformerLayers:
         logits = self.logits(logits)
         if not return_attention_scores:
             return logits
-        return {
+        weights = {
             "logits": logits,
             "encoder_self_attention": encoder_weights,
-            "decoder_masked_self_attention": decoder_weights["masked_self_attention"],
             "source_target_attention": decoder_weights["source_target_attention"],
         }
+        if "masked_self_attention" in decoder_weights:  # an SSRU decoder has none
+            weights["decoder_masked_self_attention"] = decoder_weights["masked_self_attention"]
+        return weights
 
 
 @keras.saving.register_keras_serializable(package="keras_transformer")
@@ -243,12 +256,16 @@ class _AttentionInspector(keras.layers.Layer):
         (batch, source), target = inputs[ENCODER_INPUT].shape, inputs[DECODER_INPUT].shape[1]
         weights_dtype = self.transformer_layers.encoder.compute_dtype
         encoder_layers, decoder_layers, heads = config.num_encoder_layers, config.num_decoder_layers, config.num_heads
-        return {
+        spec = {
             "logits": keras.KerasTensor((batch, target, config.target_vocab_size), self.transformer_layers.logits.compute_dtype),
             "encoder_self_attention": keras.KerasTensor((batch, encoder_layers, heads, source, source), weights_dtype),
-            "decoder_masked_self_attention": keras.KerasTensor((batch, decoder_layers, heads, target, target), weights_dtype),
             "source_target_attention": keras.KerasTensor((batch, decoder_layers, heads, target, source), weights_dtype),
         }
+        if config.decoder_self_attention == "attention":
+            spec["decoder_masked_self_attention"] = keras.KerasTensor(
+                (batch, decoder_layers, heads, target, target), weights_dtype
+            )
+        return spec
 
 
 def config_of(model):
