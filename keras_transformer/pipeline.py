@@ -7,6 +7,7 @@ import weakref
 import tensorflow as tf
 
 from keras_transformer import _backend, _validation
+from keras_transformer.errors import InvalidArgumentError
 from keras_transformer.decoding import buckets, compiled
 from keras_transformer.decoding.dispatch import decode
 from keras_transformer.decoding.incremental import IncrementalDecoder
@@ -36,6 +37,8 @@ class TextPipeline:
             bucket), or in TensorFlow graph mode (False, the default: no compile wait). Outputs are
             the same; XLA pays a compilation per bucket first, so it pays off only for long inputs
             (BENCHMARKS.md has measurements).
+        shortlist: optional `decoding.shortlist.OutputShortlist`, used when the settings say
+            `shortlist=True` (see `DecodingSettings`).
 
     `predict(texts)` and the SavedModel's `serving_default` (see `keras_transformer.export`) run the
     same `texts_function`: tokenize (truncating to the model's `max_length`), encode, decode with
@@ -64,6 +67,7 @@ class TextPipeline:
         settings=None,
         name=None,
         jit_compile=False,
+        shortlist=None,
     ):
         # Tokenizers and model run in one tf.function, which only a TensorFlow-backend model joins.
         _backend.require_tensorflow("TextPipeline")
@@ -84,17 +88,25 @@ class TextPipeline:
         settings = DecodingSettings() if settings is None else settings
         if not isinstance(settings, DecodingSettings):
             raise TypeError(f"`settings` must be a DecodingSettings. Received: settings={settings!r}")
-        self.settings = settings.resolved(self.config.max_length)
+        self.shortlist = shortlist
+        self.settings = self._checked(settings.resolved(self.config.max_length))
         self.name = name or model.name
         self.jit_compile = _validation.boolean("jit_compile", jit_compile)
-        self.decoder = IncrementalDecoder(model)
+        self.decoder = IncrementalDecoder(model, shortlist if self.settings.shortlist else None)
 
     def __repr__(self):
         return f"TextPipeline(name={self.name!r}, settings={self.settings})"
 
     def with_settings(self, **changes):
         """The settings with `changes` applied (None values ignored), resolved for this model."""
-        return self.settings.replace(**changes).resolved(self.config.max_length)
+        return self._checked(self.settings.replace(**changes).resolved(self.config.max_length))
+
+    def _checked(self, settings):
+        if settings.shortlist and self.shortlist is None:
+            raise InvalidArgumentError(
+                f"shortlist=True needs a pipeline with a shortlist; {self.model.name} has none. Received: shortlist=True"
+            )
+        return settings
 
     # ---------------------------------------------------------------- compiled functions
 
@@ -112,7 +124,8 @@ class TextPipeline:
         source_tokenizer, target_tokenizer = self.source_tokenizer, self.target_tokenizer
         ids = {"start_id": target_tokenizer.start_id, "end_id": target_tokenizer.end_id}
         # The tokenizers' ids are unique while the entry lives: its function holds the tokenizers.
-        key = (f"pipeline {kind}", settings, self.jit_compile, ids["start_id"], ids["end_id"])
+        shortlist = self.shortlist if settings.shortlist else None
+        key = (f"pipeline {kind}", settings, self.jit_compile, ids["start_id"], ids["end_id"], id(shortlist))
         if kind == "texts":
             key += (id(source_tokenizer), id(target_tokenizer))
         # The cached function refers to the model weakly and never to `self` (which holds the model),
@@ -124,7 +137,7 @@ class TextPipeline:
                 # Ids come from the tokenizer (or a signature that checks them): no per-step asserts.
                 # Runs while tracing, when the caller holds the model.
                 with graph_checks_disabled():
-                    return decode(IncrementalDecoder(model_ref()), encoder_tokens, settings, **ids)
+                    return decode(IncrementalDecoder(model_ref(), shortlist), encoder_tokens, settings, **ids)
 
             if jit_compile and settings.strategy != "sample":
                 # XLA over shape buckets (see `decoding.buckets`): one compilation a bucket, the real

@@ -26,9 +26,10 @@ def decode(decoder, encoder_tokens, settings, start_id, end_id):
     length = settings.max_output_length
     if length is None:
         raise ValueError("`settings.max_output_length` must be set: call settings.resolved(model_max_length) first.")
+    factor = settings.max_length_factor
     if settings.strategy == "beam":
         candidates, candidate_scores = search.beam_search(
-            decoder, encoder_tokens, length, start_id, end_id, settings.beam_size, settings.length_penalty
+            decoder, encoder_tokens, length, start_id, end_id, settings.beam_size, settings.length_penalty, factor
         )
         return {
             "tokens": candidates[:, 0],
@@ -39,10 +40,10 @@ def decode(decoder, encoder_tokens, settings, start_id, end_id):
     if settings.strategy == "sample":
         tokens, scores = search.sample(
             decoder, encoder_tokens, length, start_id, end_id,
-            settings.temperature, settings.top_k, settings.top_p, settings.seed,
+            settings.temperature, settings.top_k, settings.top_p, settings.seed, factor,
         )  # fmt: skip
     else:
-        tokens, scores = search.greedy_search(decoder, encoder_tokens, length, start_id, end_id)
+        tokens, scores = search.greedy_search(decoder, encoder_tokens, length, start_id, end_id, factor)
     return {
         "tokens": tokens,
         "scores": scores,

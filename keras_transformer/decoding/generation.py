@@ -15,7 +15,7 @@ from keras_transformer.decoding import buckets, compiled, search
 from keras_transformer.decoding.dispatch import decode
 from keras_transformer.decoding.incremental import IncrementalDecoder
 from keras_transformer.decoding.settings import DecodingSettings
-from keras_transformer.errors import InvalidTypeError
+from keras_transformer.errors import InvalidArgumentError, InvalidTypeError
 from keras_transformer.layers import graph_checks_disabled
 
 
@@ -131,6 +131,11 @@ def generate(
             f"Received: settings={settings!r}"
         )
     settings = settings.replace(**shorthand)
+    if settings.shortlist:
+        raise InvalidArgumentError(
+            "generate decodes over the whole vocabulary; a shortlist needs TextPipeline(..., shortlist=...). "
+            "Received: shortlist=True"
+        )
     if not (jit_compile is None or isinstance(jit_compile, bool)):
         raise ValueError(f"`jit_compile` must be None, True or False. Received: jit_compile={jit_compile!r}")
     decoder = model if isinstance(model, IncrementalDecoder) else IncrementalDecoder(model)

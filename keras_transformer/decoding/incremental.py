@@ -16,6 +16,8 @@ class IncrementalDecoder:
 
     Args:
         model: a model from `build_transformer` (or loaded from its `.keras` file).
+        shortlist: optional `decoding.shortlist.OutputShortlist`: each row may only produce the target
+            ids its source allows, and the output projection runs on the batch's union of them.
 
     Example:
     >>> import numpy as np
@@ -27,8 +29,9 @@ class IncrementalDecoder:
     (1, 100)
     """
 
-    def __init__(self, model):
+    def __init__(self, model, shortlist=None):
         self.model = model
+        self.shortlist = shortlist
         self.config = config_of(model)
         self.layers = TransformerLayers.from_model(model)
         self.vocabulary_size = self.config.target_vocab_size
@@ -50,11 +53,14 @@ class IncrementalDecoder:
         """
         encoded, source_mask = self.encode(encoder_tokens)
         decoder = self.layers.decoder
-        return {
+        state = {
             "caches": decoder.empty_cache(ops.shape(encoder_tokens)[0], cache_length, dtype=encoded.dtype),
             "source_keys_values": decoder.project_source(encoded),
             "source_mask": source_mask,
         }
+        if self.shortlist is not None:
+            state["shortlist"] = self.shortlist.restrict(encoder_tokens)
+        return state
 
     def step(self, tokens, position, state, caches=None):
         """Logits for the token after `tokens` `(B,)`, which stand at `position` of the target.
@@ -76,11 +82,28 @@ class IncrementalDecoder:
         decoded, caches = layers.decoder.decode_step(
             embedded, position, caches, state["source_keys_values"], state["source_mask"]
         )
+        if "shortlist" in state:
+            return self._shortlist_logits(decoded[:, 0, :], state), caches
         if layers.output_projection is None:
             logits = layers.target_embedding(decoded, reverse=True)
         else:
             logits = layers.output_projection(decoded)
         return ops.cast(logits[:, 0, :], "float32"), caches
+
+    def _shortlist_logits(self, decoded, state):
+        """`(B, D)` -> `(B, V)` float32 logits computed for the shortlist's union of ids only."""
+        ids, layers = state["shortlist"]["ids"], self.layers
+        if layers.output_projection is None:
+            embedding = layers.target_embedding
+            kernel = ops.take(ops.cast(embedding.embeddings, decoded.dtype), ids, axis=0)  # (n, D)
+            logits = ops.matmul(decoded, ops.transpose(kernel))
+            if getattr(embedding, "output_bias", False):
+                logits = logits + ops.take(ops.cast(embedding.logits_bias, decoded.dtype), ids, axis=0)
+        else:
+            projection = layers.output_projection
+            logits = ops.matmul(decoded, ops.take(ops.cast(projection.kernel, decoded.dtype), ids, axis=1))
+            logits = logits + ops.take(ops.cast(projection.bias, decoded.dtype), ids, axis=0)
+        return self.shortlist.expand(ops.cast(logits, "float32"), state["shortlist"])
 
     def full_logits(self, encoder_tokens, decoder_tokens):
         """Uncached: the whole model on the whole prefix, `(B, T, V)` (the reference for the cache)."""

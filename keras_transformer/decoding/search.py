@@ -22,6 +22,17 @@ def _write_column(buffer, column, values):
     return ops.slice_update(buffer, [0, column], ops.expand_dims(values, 1))
 
 
+def length_limits(encoder_tokens, max_length, length_factor):
+    """`(B,)` int32: how many ids each row may generate, ceil(length_factor × its source length)
+    (non-padding ids), at least 1 and at most `max_length`; None without a factor. Marian's
+    `max-length-factor`: a runaway output stops there, without an end id."""
+    if length_factor is None:
+        return None
+    lengths = ops.sum(ops.cast(ops.not_equal(encoder_tokens, 0), "float32"), axis=1)
+    limits = ops.cast(ops.ceil(lengths * float(length_factor)), "int32")
+    return ops.clip(limits, 1, max_length)
+
+
 def _greedy_choice(logits, step):
     return _most_likely(logits), ops.log_softmax(logits, axis=-1)
 
@@ -38,10 +49,11 @@ def _advance(choose, logits, step, finished, scores, end_id):
     return chosen, scores, ops.logical_or(finished, ops.equal(chosen, end_id))
 
 
-def _token_by_token(decoder, encoder_tokens, max_length, start_id, end_id, choose):
+def _token_by_token(decoder, encoder_tokens, max_length, start_id, end_id, choose, length_factor=None):
     """The cached loop behind greedy search and sampling: a `while_loop` over fixed-shape state."""
     batch_size = ops.shape(encoder_tokens)[0]
     state = decoder.start(encoder_tokens, max_length)
+    limits = length_limits(encoder_tokens, max_length, length_factor)
 
     def cond(step, previous, tokens, finished, scores, caches):
         return ops.logical_and(step < max_length, ops.logical_not(ops.all(finished)))
@@ -49,6 +61,8 @@ def _token_by_token(decoder, encoder_tokens, max_length, start_id, end_id, choos
     def body(step, previous, tokens, finished, scores, caches):
         logits, caches = decoder.step(previous, step, state, caches)
         chosen, scores, finished = _advance(choose, logits, step, finished, scores, end_id)
+        if limits is not None:
+            finished = ops.logical_or(finished, step + 1 >= limits)
         return step + 1, chosen, _write_column(tokens, step, chosen), finished, scores, caches
 
     loop_vars = (
@@ -63,13 +77,14 @@ def _token_by_token(decoder, encoder_tokens, max_length, start_id, end_id, choos
     return tokens, scores
 
 
-def greedy_search(decoder, encoder_tokens, max_length, start_id, end_id):
-    """Pick the most likely token at every step until every row has produced `end_id`.
+def greedy_search(decoder, encoder_tokens, max_length, start_id, end_id, length_factor=None):
+    """Pick the most likely token at every step until every row has produced `end_id` (or, with
+    `length_factor`, its `length_limits` of ids).
 
     Returns `(tokens (B, max_length) int32, scores (B,) float32)`: scores are the summed log
     probabilities of the chosen tokens (end id included).
     """
-    return _token_by_token(decoder, encoder_tokens, max_length, start_id, end_id, _greedy_choice)
+    return _token_by_token(decoder, encoder_tokens, max_length, start_id, end_id, _greedy_choice, length_factor)
 
 
 def uncached_greedy_search(decoder, encoder_tokens, max_length, start_id, end_id):
@@ -162,7 +177,9 @@ def _draw(probabilities, uniform):
     return ops.minimum(drawn, last)
 
 
-def sample(decoder, encoder_tokens, max_length, start_id, end_id, temperature=1.0, top_k=None, top_p=None, seed=0):
+def sample(
+    decoder, encoder_tokens, max_length, start_id, end_id, temperature=1.0, top_k=None, top_p=None, seed=0, length_factor=None
+):
     """Draw each token from softmax(logits / temperature), optionally restricted by top-k / top-p.
 
     The draw at step t for row b uses a uniform number hashed from `(seed, t, b)`, so the same seed
@@ -177,7 +194,7 @@ def sample(decoder, encoder_tokens, max_length, start_id, end_id, temperature=1.
         log_probs = ops.log_softmax(logits, axis=-1)
         return _draw(ops.exp(log_probs), _uniform(key, step, ops.shape(logits)[0])), log_probs
 
-    return _token_by_token(decoder, encoder_tokens, max_length, start_id, end_id, choose)
+    return _token_by_token(decoder, encoder_tokens, max_length, start_id, end_id, choose, length_factor)
 
 
 def length_penalty(length, alpha):
@@ -185,7 +202,7 @@ def length_penalty(length, alpha):
     return ops.power((5.0 + ops.cast(length, "float32")) / 6.0, alpha)
 
 
-def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size=4, alpha=0.6):
+def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size=4, alpha=0.6, length_factor=None):
     """Batched beam search with GNMT length normalization; returns the n-best.
 
     Keeps `beam_size` live hypotheses per example (ranked by summed log probability) and the
@@ -195,13 +212,16 @@ def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size
 
     Returns `(tokens (B, beam_size, max_length), scores (B, beam_size))`, best first; scores are
     length-normalized log probabilities. An example with fewer finished hypotheses than beams fills
-    the rest with its best live ones (normalized at `max_length`).
+    the rest with its best live ones (normalized at `max_length`). With `length_factor` the search
+    stops at the batch's longest `length_limits`, as Marian bounds a batch by its widest source.
     """
     beams = beam_size
     batch_size = ops.shape(encoder_tokens)[0]
     vocabulary = decoder.vocabulary_size
     # Every example's source, once per beam: (B, S) -> (B * beams, S).
     state = decoder.start(ops.repeat(encoder_tokens, beams, axis=0), max_length)
+    limits = length_limits(encoder_tokens, max_length, length_factor)
+    last_step = max_length if limits is None else ops.max(limits)
 
     def flat(x):  # (B, beams, ...) -> (B * beams, ...)
         return ops.reshape(x, (-1,) + tuple(x.shape[2:]))
@@ -215,7 +235,7 @@ def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size
         best_possible = alive_scores[:, 0] / length_penalty(max_length, alpha)
         worst_finished = finished_scores[:, -1]
         can_improve = ops.any(best_possible > worst_finished)
-        return ops.logical_and(step < max_length, can_improve)
+        return ops.logical_and(step < last_step, can_improve)
 
     def body(step, alive_tokens, alive_scores, finished_tokens, finished_scores, caches):
         previous = ops.where(

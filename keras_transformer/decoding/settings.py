@@ -21,10 +21,14 @@ class DecodingSettings:
         beam_size: beam width (beam search only).
         length_penalty: GNMT's α in ((5 + length) / 6)^α (beam search only).
         max_output_length: the most ids generated (end id included); None: the model's `max_length`.
+        max_length_factor: also stop a row after ceil(factor × its source length) ids (Marian's
+            `max-length-factor`; beam search stops at the batch's longest such bound); None: no bound.
         temperature, top_k, top_p, seed: sampling (strategy "sample"): softmax(logits / temperature)
             restricted to the `top_k` most likely and to the nucleus of mass `top_p`; draws are
             reproducible by `seed`, and the same on every backend and runtime (`search.sample` makes
             its own random numbers).
+        shortlist: restrict each output to its source's lexical shortlist (a model that has one: the
+            translation models; `decoding.shortlist`).
 
     Example:
     >>> settings = DecodingSettings(strategy="beam", beam_size=4, max_output_length=32)
@@ -38,10 +42,12 @@ class DecodingSettings:
     beam_size: int = 4
     length_penalty: float = 0.6
     max_output_length: int | None = None
+    max_length_factor: float | None = None
     temperature: float = 1.0
     top_k: int | None = None
     top_p: float | None = None
     seed: int = 0
+    shortlist: bool = False
 
     def __post_init__(self):
         _validation.one_of("strategy", self.strategy, STRATEGIES)
@@ -49,11 +55,15 @@ class DecodingSettings:
         if isinstance(self.length_penalty, bool) or not isinstance(self.length_penalty, (int, float)):
             raise InvalidArgumentError(f"`length_penalty` must be a number. Received: length_penalty={self.length_penalty!r}")
         _validation.positive_int("max_output_length", self.max_output_length, allow_none=True)
+        if self.max_length_factor is not None:
+            _validation.positive_number("max_length_factor", self.max_length_factor)
+            object.__setattr__(self, "max_length_factor", float(self.max_length_factor))
         _validation.positive_number("temperature", self.temperature)
         _validation.positive_int("top_k", self.top_k, allow_none=True)
         if self.top_p is not None:
             _validation.fraction("top_p", self.top_p, low_open=True, high_open=False)
         _validation.non_negative_int("seed", self.seed)
+        _validation.boolean("shortlist", self.shortlist)
         object.__setattr__(self, "length_penalty", float(self.length_penalty))
         object.__setattr__(self, "temperature", float(self.temperature))
 

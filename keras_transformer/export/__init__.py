@@ -81,7 +81,8 @@ def _target(pipeline, source_tokenizer, target_tokenizer, max_output_length, set
     if source_tokenizer is None:
         settings = settings.resolved(config_of(model).max_length)
         return _Target(model, IncrementalDecoder(model), settings, 1, 2, None)
-    pipeline = TextPipeline(model, source_tokenizer, target_tokenizer, settings, name=name)
+    shortlist = getattr(pipeline, "shortlist", None) if isinstance(pipeline, TextPipeline) else None
+    pipeline = TextPipeline(model, source_tokenizer, target_tokenizer, settings, name=name, shortlist=shortlist)
     ids = {"start_id": target_tokenizer.start_id, "end_id": target_tokenizer.end_id}
     return _Target(model, pipeline.decoder, pipeline.settings, pipeline=pipeline, **ids)
 

