@@ -45,14 +45,6 @@ class OutputShortlist:
         self.table = np.concatenate([empty, rows]).astype("int32")
         self.always_ids = np.arange(self.id_offset, self.id_offset + self.always, dtype="int32")
 
-    @classmethod
-    def from_file(cls, path, id_offset, vocabulary_size):
-        """From a bergamot `lex.*.s2t.bin` file (`convert.marian_files.read_shortlist`)."""
-        from keras_transformer.convert.marian_files import read_shortlist
-
-        shortlist = read_shortlist(path)
-        return cls(shortlist.as_matrix(), shortlist.first_num, id_offset, vocabulary_size)
-
     def restrict(self, encoder_tokens):
         """`(B, S)` source ids -> `{"ids": (n,), "allowed": (B, n), "position": (V,)}`: the batch's
         union of allowed target ids (sorted), which of them each row may produce, and each target id's

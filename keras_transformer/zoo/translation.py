@@ -129,7 +129,7 @@ def convert_folder(paths, max_length, settings=None, name="translation"):
     """A `TextPipeline` from a Firefox Translations model's files (`{role: path}`), with the model's
     lexical shortlist (used when the settings say `shortlist=True`)."""
     from keras_transformer.convert.marian import convert_marian
-    from keras_transformer.convert.marian_files import read_marian
+    from keras_transformer.convert.marian_files import read_marian, read_shortlist
     from keras_transformer.decoding.settings import DecodingSettings
     from keras_transformer.decoding.shortlist import OutputShortlist
     from keras_transformer.pipeline import TextPipeline
@@ -140,7 +140,10 @@ def convert_folder(paths, max_length, settings=None, name="translation"):
     source = SentencePieceTokenizer.from_file(paths["vocabulary"], add_end=True)
     target = SentencePieceTokenizer.from_file(paths["vocabulary"])
     # Marian's ids are ours minus one (convert.marian): the shortlist's ids shift by one.
-    shortlist = OutputShortlist.from_file(paths["shortlist"], id_offset=1, vocabulary_size=model.config.target_vocab_size)
+    lexical = read_shortlist(paths["shortlist"])
+    shortlist = OutputShortlist(
+        lexical.as_matrix(), lexical.first_num, id_offset=1, vocabulary_size=model.config.target_vocab_size
+    )
     return TextPipeline(model, source, target, settings=settings or DecodingSettings(), name=name, shortlist=shortlist)
 
 
