@@ -2,6 +2,7 @@
 one compiled TensorFlow function that `predict` calls and the exported SavedModel serves.
 """
 
+import warnings
 import weakref
 
 import tensorflow as tf
@@ -181,10 +182,15 @@ class TextPipeline:
 
         Returns:
             A list of str.
+
+        Warns:
+            UserWarning: naming the texts longer than the model's `max_length` ids, which are
+            truncated to it (the output is that of the first `max_length` ids).
         """
         texts = check_texts(texts)
         batch_size = _validation.positive_int("batch_size", batch_size)
         function = self.texts_function(self.with_settings(**overrides))
+        self._warn_truncated(texts, stacklevel=3)
         # Texts of similar length go together (less padding, fewer shape buckets); outputs come
         # back in the input order.
         order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
@@ -197,6 +203,24 @@ class TextPipeline:
             if progress is not None:
                 progress(min(start + batch_size, len(texts)), len(texts))
         return outputs
+
+    def truncated(self, texts):
+        """Indices of the `texts` whose ids exceed the model's `max_length` (they are truncated)."""
+        texts = check_texts(texts, "truncated")
+        if not texts:
+            return []
+        lengths = self.source_tokenizer.tokenize(tf.constant(texts, tf.string)).row_lengths().numpy()
+        return [index for index, length in enumerate(lengths) if length > self.config.max_length]
+
+    def _warn_truncated(self, texts, stacklevel):
+        long = self.truncated(texts)
+        if long:
+            shown = ", ".join(str(index) for index in long[:10]) + (", ..." if len(long) > 10 else "")
+            warnings.warn(
+                f"{len(long)} of {len(texts)} texts are longer than {self.name}'s max_length="
+                f"{self.config.max_length} ids and were truncated to it (texts {shown}).",
+                stacklevel=stacklevel,
+            )
 
     def encode_texts(self, texts):
         """Texts -> `(B, S)` int32 ids as the pipeline feeds them to the model (truncated to the

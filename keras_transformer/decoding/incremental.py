@@ -62,7 +62,12 @@ class IncrementalDecoder:
             state["shortlist"] = self.shortlist.restrict(encoder_tokens)
         return state
 
-    def step(self, tokens, position, state, caches=None):
+    def output_ids(self, state):
+        """The ids `step(..., restricted=True)` gives logits for: `(n,)` int32 with a shortlist (its
+        union for the batch), None for the whole vocabulary."""
+        return state["shortlist"]["ids"] if "shortlist" in state else None
+
+    def step(self, tokens, position, state, caches=None, restricted=False):
         """Logits for the token after `tokens` `(B,)`, which stand at `position` of the target.
 
         Args:
@@ -70,9 +75,12 @@ class IncrementalDecoder:
             position: scalar int, tensor or Python.
             state: the dict from `start`.
             caches: the caches to use instead of `state["caches"]` (a loop passes its own).
+            restricted: with a shortlist, return the logits of `output_ids(state)` only, `(B, n)`
+                (what a search loop wants: the rest are never chosen), not all `(B, V)`.
 
         Returns:
-            `(logits (B, V) float32, caches)` with the caches' slot `position` filled.
+            `(logits (B, V) float32, caches)` with the caches' slot `position` filled; with a
+            shortlist, ids a row may not produce have logit `decoding.shortlist.NEVER`.
         """
         layers = self.layers
         caches = state["caches"] if caches is None else caches
@@ -83,15 +91,16 @@ class IncrementalDecoder:
             embedded, position, caches, state["source_keys_values"], state["source_mask"]
         )
         if "shortlist" in state:
-            return self._shortlist_logits(decoded[:, 0, :], state), caches
+            return self._shortlist_logits(decoded[:, 0, :], state, restricted), caches
         if layers.output_projection is None:
             logits = layers.target_embedding(decoded, reverse=True)
         else:
             logits = layers.output_projection(decoded)
         return ops.cast(logits[:, 0, :], "float32"), caches
 
-    def _shortlist_logits(self, decoded, state):
-        """`(B, D)` -> `(B, V)` float32 logits computed for the shortlist's union of ids only."""
+    def _shortlist_logits(self, decoded, state, restricted):
+        """`(B, D)` -> float32 logits computed for the shortlist's union of ids only: `(B, n)` when
+        `restricted`, else spread over `(B, V)`."""
         ids, layers = state["shortlist"]["ids"], self.layers
         if layers.output_projection is None:
             embedding = layers.target_embedding
@@ -103,7 +112,8 @@ class IncrementalDecoder:
             projection = layers.output_projection
             logits = ops.matmul(decoded, ops.take(ops.cast(projection.kernel, decoded.dtype), ids, axis=1))
             logits = logits + ops.take(ops.cast(projection.bias, decoded.dtype), ids, axis=0)
-        return self.shortlist.expand(ops.cast(logits, "float32"), state["shortlist"])
+        logits = self.shortlist.mask(ops.cast(logits, "float32"), state["shortlist"])
+        return logits if restricted else self.shortlist.expand(logits, state["shortlist"])
 
     def full_logits(self, encoder_tokens, decoder_tokens):
         """Uncached: the whole model on the whole prefix, `(B, T, V)` (the reference for the cache)."""

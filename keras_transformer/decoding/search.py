@@ -37,14 +37,18 @@ def _greedy_choice(logits, step):
     return _most_likely(logits), ops.log_softmax(logits, axis=-1)
 
 
-def _advance(choose, logits, step, finished, scores, end_id):
+def _advance(choose, logits, step, finished, scores, end_id, output_ids=None):
     """One step's bookkeeping shared by every token-by-token search: pick a token per row (0 for
     rows already finished), add its log probability to the row's score, and mark rows that ended.
 
-    `choose(logits, step)` returns `(tokens (B,), log_probs (B, V))`."""
+    `choose(logits, step)` returns `(columns (B,), log_probs (B, V))`. With `output_ids` (n,) the
+    logits cover only those ids (a shortlist's union, `IncrementalDecoder.output_ids`): the chosen
+    column is mapped to its id."""
     chosen, log_probs = choose(logits, step)
-    chosen = ops.where(finished, ops.zeros_like(chosen), chosen)
     gained = ops.squeeze(ops.take_along_axis(log_probs, ops.expand_dims(chosen, 1), axis=1), 1)
+    if output_ids is not None:
+        chosen = ops.take(output_ids, chosen, axis=0)
+    chosen = ops.where(finished, ops.zeros_like(chosen), chosen)
     scores = scores + ops.where(finished, ops.zeros_like(gained), gained)
     return chosen, scores, ops.logical_or(finished, ops.equal(chosen, end_id))
 
@@ -54,13 +58,14 @@ def _token_by_token(decoder, encoder_tokens, max_length, start_id, end_id, choos
     batch_size = ops.shape(encoder_tokens)[0]
     state = decoder.start(encoder_tokens, max_length)
     limits = length_limits(encoder_tokens, max_length, length_factor)
+    output_ids = decoder.output_ids(state)
 
     def cond(step, previous, tokens, finished, scores, caches):
         return ops.logical_and(step < max_length, ops.logical_not(ops.all(finished)))
 
     def body(step, previous, tokens, finished, scores, caches):
-        logits, caches = decoder.step(previous, step, state, caches)
-        chosen, scores, finished = _advance(choose, logits, step, finished, scores, end_id)
+        logits, caches = decoder.step(previous, step, state, caches, restricted=True)
+        chosen, scores, finished = _advance(choose, logits, step, finished, scores, end_id, output_ids)
         if limits is not None:
             finished = ops.logical_or(finished, step + 1 >= limits)
         return step + 1, chosen, _write_column(tokens, step, chosen), finished, scores, caches
@@ -217,9 +222,11 @@ def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size
     """
     beams = beam_size
     batch_size = ops.shape(encoder_tokens)[0]
-    vocabulary = decoder.vocabulary_size
     # Every example's source, once per beam: (B, S) -> (B * beams, S).
     state = decoder.start(ops.repeat(encoder_tokens, beams, axis=0), max_length)
+    # With a shortlist the step's logits cover its union of ids only: candidates index into it.
+    output_ids = decoder.output_ids(state)
+    vocabulary = decoder.vocabulary_size if output_ids is None else ops.shape(output_ids)[0]
     limits = length_limits(encoder_tokens, max_length, length_factor)
     last_step = max_length if limits is None else ops.max(limits)
 
@@ -243,13 +250,15 @@ def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size
             ops.full((batch_size * beams,), start_id, "int32"),
             flat(ops.take(alive_tokens, ops.maximum(step - 1, 0), axis=2)),
         )
-        logits, caches = decoder.step(previous, step, state, caches)
+        logits, caches = decoder.step(previous, step, state, caches, restricted=True)
         log_probs = ops.reshape(ops.log_softmax(logits, axis=-1), (batch_size, beams, vocabulary))
         candidates = ops.reshape(alive_scores[:, :, None] + log_probs, (batch_size, beams * vocabulary))
         # 2 * beams candidates: even if `beams` of them end, `beams` stay alive.
         top_scores, top_indices = ops.top_k(candidates, k=2 * beams)
         source_beam = top_indices // vocabulary
         token = ops.cast(top_indices % vocabulary, "int32")
+        if output_ids is not None:
+            token = ops.take(output_ids, token, axis=0)
         candidate_tokens = gather_beams(alive_tokens, source_beam)  # (B, 2k, L)
         position = ops.one_hot(step, max_length, dtype="int32")  # write column `step`
         candidate_tokens = candidate_tokens * (1 - position) + ops.expand_dims(token, 2) * position

@@ -29,15 +29,18 @@ class OutputShortlist:
         id_offset: added to the shortlist's ids (source and target) to get the model's ids; the
             model's source ids below `id_offset` (padding) allow nothing.
         vocabulary_size: the model's target vocabulary size.
+        include_source: the source ids themselves are allowed too (Marian does so when source and
+            target share one vocabulary: a name or a number can be copied).
     """
 
-    def __init__(self, table, always, id_offset, vocabulary_size):
+    def __init__(self, table, always, id_offset, vocabulary_size, include_source=False):
         table = np.asarray(table, np.int64)
         if table.ndim != 2:
             raise ValueError(f"`table` must be 2-D (source words, width). Received: table.shape={table.shape}")
         self.always = int(always)
         self.id_offset = int(id_offset)
         self.vocabulary_size = int(vocabulary_size)
+        self.include_source = bool(include_source)
         # Rows for the model's source ids: `id_offset` empty rows first; ids in the model's numbering,
         # with a missing entry pointing at `vocabulary_size` (a slot that is dropped below).
         rows = np.where(table >= 0, table + self.id_offset, self.vocabulary_size)
@@ -56,6 +59,9 @@ class OutputShortlist:
         targets = ops.reshape(ops.take(table, tokens, axis=0), (batch, -1))  # (B, S·W)
         always = ops.broadcast_to(ops.convert_to_tensor(self.always_ids)[None], (batch, self.always))
         targets = ops.concatenate([targets, always], axis=1)
+        if self.include_source:  # padding (below id_offset) goes to the dropped column
+            own = ops.where(encoder_tokens >= self.id_offset, encoder_tokens, self.vocabulary_size)
+            targets = ops.concatenate([targets, ops.cast(own, targets.dtype)], axis=1)
         # (B, V + 1) counts by a one-row scatter per row; the last column collects missing entries.
         rows = ops.broadcast_to(ops.arange(batch, dtype="int32")[:, None], ops.shape(targets))
         indices = ops.stack([ops.reshape(rows, (-1,)), ops.reshape(targets, (-1,))], axis=1)
@@ -71,9 +77,13 @@ class OutputShortlist:
         return {"ids": ids, "allowed": ops.take(allowed, ids, axis=1), "position": ops.where(position < 0, n, position)}
 
     @staticmethod
+    def mask(logits, restriction):
+        """Logits over the union `(B, n)` with `NEVER` where a row may not produce the id."""
+        return ops.where(restriction["allowed"], logits, ops.full_like(logits, NEVER))
+
+    @staticmethod
     def expand(logits, restriction):
-        """Logits over the union `(B, n)` -> full logits `(B, V)`: `NEVER` for every id a row may not
-        produce (ids outside the union read an appended `NEVER` column)."""
-        logits = ops.where(restriction["allowed"], logits, ops.full_like(logits, NEVER))
+        """Masked logits over the union `(B, n)` -> full logits `(B, V)` (ids outside the union read
+        an appended `NEVER` column)."""
         padded = ops.concatenate([logits, ops.full_like(logits[:, :1], NEVER)], axis=1)
         return ops.take(padded, restriction["position"], axis=1)

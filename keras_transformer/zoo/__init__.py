@@ -3,7 +3,8 @@
 `load(name_or_path, runtime=...)` returns a `ZooModel` (`zoo.model`): the folder's info, card, path
 and training history beside the runtime that runs the model, chosen here: Keras on TensorFlow (a
 `keras_transformer.pipeline.TextPipeline`, or for a folder of kind "sentence_encoder" a
-`keras_transformer.sentence_encoder.SentenceEncoder`), or the folder's `generator.tflite` in
+`keras_transformer.sentence_encoder.SentenceEncoder`; for a folder of kind "translation" a
+`TextPipeline` over a model converted from the pip package that ships it), or the folder's `generator.tflite` in
 ai-edge-litert (a `zoo.litert.LiteRTPipeline`, no TensorFlow import); `runtime="auto"` takes the
 generator when it can decode as asked. `save(directory, pipeline, info, card)` writes a pipeline as a
 zoo folder (see `keras_transformer.zoo.folder` for the files). Finding models (`list_models`,
@@ -26,6 +27,8 @@ from keras_transformer.zoo.registry import (
     MANIFEST,
     SENTENCE_ENCODER,
     SEQ2SEQ,
+    TEXT_TO_TEXT,
+    TRANSLATION,
     ZOO_VARIABLE,
     ZooError,
     describe,
@@ -62,6 +65,8 @@ __all__ = [
     "SENTENCE_ENCODER",
     "SENTENCE_ENCODER_FILES",
     "SEQ2SEQ",
+    "TEXT_TO_TEXT",
+    "TRANSLATION",
     "ZOO_VARIABLE",
     "ZooError",
     "ZooInfo",

@@ -142,7 +142,11 @@ def convert_folder(paths, max_length, settings=None, name="translation"):
     # Marian's ids are ours minus one (convert.marian): the shortlist's ids shift by one.
     lexical = read_shortlist(paths["shortlist"])
     shortlist = OutputShortlist(
-        lexical.as_matrix(), lexical.first_num, id_offset=1, vocabulary_size=model.config.target_vocab_size
+        lexical.as_matrix(),
+        lexical.first_num,
+        id_offset=1,
+        vocabulary_size=model.config.target_vocab_size,
+        include_source=True,  # one vocabulary for both sides, as Marian's shortlist then assumes
     )
     return TextPipeline(model, source, target, settings=settings or DecodingSettings(), name=name, shortlist=shortlist)
 
