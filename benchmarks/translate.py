@@ -98,6 +98,41 @@ def _rate(function, texts):
     return len(texts) / (time.perf_counter() - started)
 
 
+def _litert_generator(model, name):
+    """`texts -> outputs` through the model's float32 TFLite generator (exported here, to a temporary
+    folder) in ai-edge-litert, tokenized by the sentencepiece library; None without ai-edge-litert."""
+    import tempfile
+
+    import numpy as np
+
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        return None
+    from keras_transformer.export import export
+    from keras_transformer.text.sentencepiece_model import SentencePiecePythonTokenizer
+    from keras_transformer.zoo import translation
+
+    folder = tempfile.mkdtemp()
+    export(model, "tflite", folder)
+    vocabulary = translation.verify_sources(model.info, name)["vocabulary"]
+    source = SentencePiecePythonTokenizer(vocabulary, add_end=True)
+    target = SentencePiecePythonTokenizer(vocabulary)
+    generate = Interpreter(model_path=f"{folder}/generator.tflite").get_signature_runner()
+
+    def run(texts, batch_size=8):
+        outputs = []
+        for start in range(0, len(texts), batch_size):
+            rows = source.tokenize(texts[start : start + batch_size], max_length=model.config.max_length)
+            ids = np.zeros((len(rows), max(map(len, rows))), np.int32)
+            for index, row in enumerate(rows):
+                ids[index, : len(row)] = row
+            outputs += target.detokenize(generate(encoder_tokens=ids)["tokens"])
+        return outputs
+
+    return run
+
+
 def speed(args, figures):
     from keras_transformer.data.agreement import agreement_sentences
 
@@ -114,10 +149,14 @@ def speed(args, figures):
          _rate(lambda t: model.predict(t, batch_size=args.batch_size), texts),
          "note": f"TensorFlow pipeline, batches of {args.batch_size}"},
     ]  # fmt: skip
-    for batch_size in (1,):
-        rows.append({"system": f"ours, predict batch_size={batch_size}", "sentences_per_second":
-                     _rate(lambda t: model.predict(t, batch_size=batch_size), texts[:100]),
-                     "note": "one sentence a call (first 100)"})  # fmt: skip
+    rows.append({"system": "ours, predict batch_size=1", "sentences_per_second":
+                 _rate(lambda t: model.predict(t, batch_size=1), texts[:100]),
+                 "note": "one sentence a call (first 100)"})  # fmt: skip
+    generator = _litert_generator(model, args.name)
+    if generator is not None:
+        generator(texts[:8])
+        rows.append({"system": "ours, TFLite generator (float32) in ai-edge-litert", "sentences_per_second":
+                     _rate(generator, texts), "note": "SentencePiece in Python, batches of 8"})  # fmt: skip
     figures["speed"] = {
         "sentences": len(texts),
         "machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} CPU cores",

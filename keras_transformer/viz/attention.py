@@ -64,8 +64,9 @@ def plot_attention(
     """
     check_kind(kind)
     maps = as_attention_maps(model, source, target_ids, source_tokenizer, target_tokenizer, max_length)
-    layer = _figures.check_index("layer", layer, maps.num_layers)
-    weights = maps.weights(kind)[layer]  # (H, rows, columns)
+    stack = maps.weights(kind)  # (N, H, rows, columns): N is the encoder's or the decoder's depth
+    layer = _figures.check_index("layer", layer, stack.shape[0])
+    weights = stack[layer]  # (H, rows, columns)
     name, (queries, keys) = attention_title(kind), kind_roles(kind)
     rows, columns = maps.labels(kind)
     if head is None:

@@ -59,7 +59,8 @@ class AttentionMaps:
 
     Attributes:
         encoder_self_attention: `(N, H, S, S)`.
-        decoder_masked_self_attention: `(N, H, T, T)`, zero above the diagonal.
+        decoder_masked_self_attention: `(N, H, T, T)`, zero above the diagonal; None for a decoder
+            whose first sublayer is an SSRU (it has no attention weights).
         source_target_attention: `(N, H, T, S)`, zero at padded source positions.
         output_probabilities: `(T, V)`, softmax of the logits: row t is the distribution of the
             token after `target_tokens[t]`.
@@ -71,7 +72,7 @@ class AttentionMaps:
     """
 
     encoder_self_attention: np.ndarray
-    decoder_masked_self_attention: np.ndarray
+    decoder_masked_self_attention: np.ndarray | None
     source_target_attention: np.ndarray
     output_probabilities: np.ndarray
     source_ids: np.ndarray
@@ -90,8 +91,14 @@ class AttentionMaps:
 
     def weights(self, kind):
         """The `(N, H, rows, columns)` weights of `kind`: "source_target", "encoder_self" or
-        "decoder_masked_self"."""
-        return getattr(self, _KINDS[check_kind(kind)][0])
+        "decoder_masked_self" (a `ValueError` for a model whose decoder has an SSRU instead)."""
+        weights = getattr(self, _KINDS[check_kind(kind)][0])
+        if weights is None:
+            raise ValueError(
+                "This model's decoder has an SSRU instead of a masked self-attention: it has no such weights. "
+                f"Received: kind={kind!r}; plot 'source_target' or 'encoder_self'"
+            )
+        return weights
 
     def labels(self, kind):
         """`(row_labels, column_labels)`: the query and key tokens of `kind`."""
@@ -184,7 +191,9 @@ def attention_maps(
     source_label, target_label = _labeler(source_tokenizer), _labeler(target_tokenizer)
     return AttentionMaps(
         encoder_self_attention=np.asarray(outputs["encoder_self_attention"])[0],
-        decoder_masked_self_attention=np.asarray(outputs["decoder_masked_self_attention"])[0],
+        decoder_masked_self_attention=(
+            np.asarray(outputs["decoder_masked_self_attention"])[0] if "decoder_masked_self_attention" in outputs else None
+        ),
         source_target_attention=np.asarray(outputs["source_target_attention"])[0],
         output_probabilities=probabilities,
         source_ids=source_ids,
@@ -270,7 +279,10 @@ def _through_end(tokens, end_id):
 def _labeler(tokenizer):
     if tokenizer is None:
         return lambda token_id: str(int(token_id))
-    symbols = list(tokenizer.reserved_symbols) + tokenizer.vocabulary
+    if hasattr(tokenizer, "reserved_symbols"):
+        symbols = list(tokenizer.reserved_symbols) + tokenizer.vocabulary
+    else:  # a SentencePieceTokenizer: its pieces' ids + 1, padding first and the decoder's start last
+        symbols = ["<pad>", *tokenizer.model.pieces, "<s>"]
 
     def label(token_id):
         token_id = int(token_id)

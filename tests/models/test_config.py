@@ -72,3 +72,22 @@ def test_unknown_name_and_fields():
         TransformerConfig.from_name("base")
     with pytest.raises(TypeError, match="TransformerConfig"):
         build_transformer({"d_model": 8})
+
+
+def test_marian_options_validate_and_round_trip():
+    from keras_transformer import TransformerConfig
+
+    config = TransformerConfig.from_name(
+        "tiny", decoder_self_attention="ssru", positional_layout="tensor2tensor", scale_embeddings=False,
+        share_embeddings=True, output_bias=True, layer_norm_epsilon=1e-9,
+    )  # fmt: skip
+    assert TransformerConfig.from_json(config.to_json()) == config
+    old = {k: v for k, v in TransformerConfig.from_name("tiny").to_dict().items()}
+    for field in ("decoder_self_attention", "positional_layout", "scale_embeddings", "output_bias", "layer_norm_epsilon"):
+        old.pop(field)  # a config.json written before these options existed
+    assert TransformerConfig.from_dict(old) == TransformerConfig.from_name("tiny")
+    for field, value in (("decoder_self_attention", "lstm"), ("positional_layout", "sines"), ("layer_norm_epsilon", 0)):
+        with pytest.raises(ValueError, match=field):
+            TransformerConfig.from_name("tiny", **{field: value})
+    with pytest.raises(ValueError, match="output_bias=True with tie_output=False"):
+        TransformerConfig.from_name("tiny", output_bias=True, tie_output=False)
