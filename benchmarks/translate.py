@@ -11,7 +11,9 @@
 - quality: BLEU and chrF (sacrebleu) of both against the human references of the Bible test split
   (`data.bible`, Almeida Corrigida Fiel <-> World English Bible).
 - speed: sentences/s of both on the same sentences (the engine one call a sentence, as its users
-  call it; ours through `predict`), and the LiteRT generator when one is given (`--tflite`).
+  call it; ours through `predict`, and the float32 TFLite generator in ai-edge-litert).
+- cli: `keras-transformer predict NAME "one sentence"` in a new process: the first run (which
+  prepares the LiteRT runtime), cold starts after it, and `--runtime tensorflow`; seconds and peak RSS.
 
 Each figure is merged into the `--metrics` JSON, which `zoo.translation_package --metrics` writes
 into the card. Run with nothing else on the CPU when measuring speed.
@@ -98,6 +100,34 @@ def _rate(function, texts):
     return len(texts) / (time.perf_counter() - started)
 
 
+def _cli_run(name, text, cache, runtime="auto"):
+    """Wall seconds and peak RSS (MB, GNU time's %M) of `keras-transformer predict NAME TEXT` in a new
+    process."""
+    import os
+    import subprocess
+
+    environment = {**os.environ, "KERAS_TRANSFORMER_CACHE": str(cache)}
+    command = [sys.executable, "-m", "keras_transformer.cli", "predict", name, text, "--quiet", "--runtime", runtime]
+    started = time.perf_counter()
+    result = subprocess.run(["/usr/bin/time", "-f", "%M", *command], check=True, capture_output=True, env=environment, text=True)
+    seconds = time.perf_counter() - started
+    return seconds, int(result.stderr.strip().splitlines()[-1]) / 1024
+
+
+def cli(args, figures):
+    """The command line on one sentence, from a new process each time: the first run (which prepares
+    the LiteRT runtime), the next ones (cold starts on it), and the TensorFlow runtime."""
+    import tempfile
+
+    text = {"pt_en": "O gato está dormindo no sofá.", "en_pt": "The cat is sleeping on the sofa."}[args.name]
+    cache = tempfile.mkdtemp()
+    rows = [("first run (prepares the LiteRT runtime once)", _cli_run(args.name, text, cache))]
+    rows += [("cold start, LiteRT runtime (median of 3)", sorted(_cli_run(args.name, text, cache) for _ in range(3))[1])]
+    rows += [("cold start, --runtime tensorflow", _cli_run(args.name, text, cache, "tensorflow"))]
+    figures["cli"] = [{"run": label, "seconds": seconds, "peak_rss_mb": rss} for label, (seconds, rss) in rows]
+    print(json.dumps(figures["cli"], indent=1))
+
+
 def _litert_generator(model, name):
     """`texts -> outputs` through the model's float32 TFLite generator (exported here, to a temporary
     folder) in ai-edge-litert, tokenized by the sentencepiece library; None without ai-edge-litert."""
@@ -133,6 +163,35 @@ def _litert_generator(model, name):
     return run
 
 
+def _breakdown(model, texts, batch_size):
+    """Seconds spent on `texts` by the TensorFlow pipeline's parts, batch by batch as `predict` runs
+    them: tokenizing, the encoder alone, and the whole compiled function (tokenize, encode, decode,
+    detokenize); the decoding loop is most of the difference."""
+    import tensorflow as tf
+
+    from keras_transformer.decoding.incremental import IncrementalDecoder
+    from keras_transformer.pipeline import dense_source_ids
+
+    pipeline = model.runtime
+    batches = [sorted(texts, key=len)[start : start + batch_size] for start in range(0, len(texts), batch_size)]
+    tokenize = tf.function(lambda t: dense_source_ids(pipeline.source_tokenizer.tokenize(t, max_length=pipeline.config.max_length)))
+    encoder = IncrementalDecoder(pipeline.model)
+    encode = tf.function(lambda ids: encoder.encode(ids)[0])
+    whole = pipeline.texts_function()
+    parts = {"tokenize": lambda b: tokenize(tf.constant(b)), "encoder": lambda b: encode(tokenize(tf.constant(b))),
+             "whole pipeline": lambda b: whole(tf.constant(b))}  # fmt: skip
+    seconds = {}
+    for name, part in parts.items():
+        for batch in batches:
+            part(batch)  # trace every shape first
+        started = time.perf_counter()
+        for batch in batches:
+            part(batch)
+        seconds[name] = time.perf_counter() - started
+    seconds["encoder"] -= seconds["tokenize"]
+    return seconds
+
+
 def speed(args, figures):
     from keras_transformer.data.agreement import agreement_sentences
 
@@ -158,6 +217,7 @@ def speed(args, figures):
         rows.append({"system": "ours, TFLite generator (float32) in ai-edge-litert", "sentences_per_second":
                      _rate(generator, texts), "note": "SentencePiece in Python, batches of 8"})  # fmt: skip
     figures["speed"] = {
+        "where_the_time_goes": _breakdown(model, texts, args.batch_size),
         "sentences": len(texts),
         "machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} CPU cores",
         "rows": rows,
@@ -167,7 +227,7 @@ def speed(args, figures):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["agreement", "quality", "speed", "all"])
+    parser.add_argument("what", choices=["agreement", "quality", "speed", "cli", "all"])
     parser.add_argument("--name", choices=sorted(LANGUAGE_OF), required=True)
     parser.add_argument("--metrics", type=pathlib.Path, required=True, help="JSON the figures are merged into")
     parser.add_argument("--count", type=int, default=1000, help="agreement sentences")
@@ -177,7 +237,7 @@ def main(argv=None):
     parser.add_argument("--examples", type=int, default=8)
     args = parser.parse_args(argv)
     figures = json.loads(args.metrics.read_text(encoding="utf-8")) if args.metrics.is_file() else {}
-    for what in (["agreement", "quality", "speed"] if args.what == "all" else [args.what]):
+    for what in (["agreement", "quality", "speed", "cli"] if args.what == "all" else [args.what]):
         globals()[what](args, figures)
         command = f"python benchmarks/translate.py {what} --name {args.name} --metrics figures.json"
         figures.setdefault("commands", [])

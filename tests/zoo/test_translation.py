@@ -97,7 +97,8 @@ def test_the_folder_and_its_card(model):
         assert f"{figures['agreement']['identical']} (" in model.card
 
 
-def test_bad_inputs_get_a_result_and_long_ones_a_warning(model):
+def test_bad_inputs_get_a_result_and_long_ones_a_warning():
+    model = zoo.load("pt_en")
     texts = ["", "   ", "😀🎉", "\x00\x01\x7f", "这是中文句子。", "a" * 100_000, "\ufffd\ufffd"]
     with pytest.warns(UserWarning, match=r"1 of 7 texts are longer than .* truncated"):
         outputs = model.predict(texts)
@@ -108,12 +109,14 @@ def test_bad_inputs_get_a_result_and_long_ones_a_warning(model):
         model.predict([b"bytes"])
 
 
+@pytest.mark.slow
 def test_the_shortlist_can_be_turned_off(model):
     texts = SENTENCES[model.name][:2]
     full = zoo.load(model.name, decoding={"shortlist": False})
     assert not full.settings.shortlist and full.predict(texts) == model.predict(texts)  # simple sentences agree
 
 
+@pytest.mark.slow
 def test_a_damaged_prepared_runtime_is_refused(prepared_cache):
     from keras_transformer.zoo import prepared
 
