@@ -150,6 +150,17 @@ class SentencePieceTokenizer(tf.Module):
         config = dict(config)
         return cls(base64.b64decode(config.pop("model_proto")), **config)
 
+    def save(self, path):
+        """Write the tokenizer to a UTF-8 JSON file at `path`: its `get_config()` with `"kind":
+        "sentencepiece"` and a format name (`sentencepiece_model.tokenizer_document`), what a zoo folder
+        holds as `source_vocabulary.json` / `target_vocabulary.json`."""
+        spm_file.write_tokenizer_file(path, self._model_proto, self.add_end)
+
+    @classmethod
+    def load(cls, path, name=None):
+        """Read a tokenizer written by `save`."""
+        return cls(**spm_file.read_tokenizer_file(path), name=name)
+
     vocabulary_size = property(lambda self: self._ids.vocabulary_size)
     pad_id = property(lambda self: self._ids.pad_id)
     start_id = property(lambda self: self._ids.start_id)

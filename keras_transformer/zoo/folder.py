@@ -2,7 +2,10 @@
 runtime (checksums first; `zoo.load` gives it as a `ZooModel`).
 
 A zoo folder holds `config.json` (the `TransformerConfig`), `zoo.json` (a `ZooInfo` plus the
-`DecodingSettings` under `"decoding"`), `source_vocabulary.json` / `target_vocabulary.json`,
+`DecodingSettings` under `"decoding"`), `source_vocabulary.json` / `target_vocabulary.json` (a
+`Tokenizer`'s vocabulary file, or for a model with a SentencePiece vocabulary, such as a translation
+model fine-tuned by `train pairs --from-zoo pt_en`, a `SentencePieceTokenizer`'s file: a JSON object with
+`"kind": "sentencepiece"`; `load_tokenizer` reads either),
 `model.weights.h5`, `card.md`, optionally `history.csv` (the per-epoch `fit` history) and
 `generator.tflite` (the TFLite generator, built with the folder's decoding settings by
 `write_generator`; `zoo.load(name, runtime="litert")` and the CLI run it without TensorFlow), and
@@ -26,6 +29,7 @@ from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.models import TransformerConfig, build_transformer
 from keras_transformer.pipeline import TextPipeline
 from keras_transformer.text import Tokenizer
+from keras_transformer.text import sentencepiece_model
 from keras_transformer.training.run_folder import write_history
 from keras_transformer.zoo.info import WEIGHTS_DTYPES, ZooInfo, read_zoo_json
 from keras_transformer.zoo.litert import GENERATOR
@@ -54,12 +58,22 @@ def read_pipeline(directory, decoding=None):
     model.load_weights(str(directory / "model.weights.h5"))
     pipeline = TextPipeline(
         model,
-        Tokenizer.load(str(directory / "source_vocabulary.json")),
-        Tokenizer.load(str(directory / "target_vocabulary.json")),
+        load_tokenizer(directory / "source_vocabulary.json"),
+        load_tokenizer(directory / "target_vocabulary.json"),
         settings.replace(**(decoding or {})),
         name=directory.name,
     )
     return pipeline, info
+
+
+def load_tokenizer(path):
+    """The tokenizer of a zoo folder's vocabulary file: a `SentencePieceTokenizer` for a file with
+    `"kind": "sentencepiece"` (`SentencePieceTokenizer.save`), else a `Tokenizer` (`Tokenizer.save`)."""
+    if sentencepiece_model.is_tokenizer_file(path):
+        from keras_transformer.text.sentencepiece import SentencePieceTokenizer
+
+        return SentencePieceTokenizer.load(str(path))
+    return Tokenizer.load(str(path))
 
 
 def save(directory, pipeline, info, card, history=None, generator=False, weights_dtype="float32"):

@@ -14,6 +14,7 @@ import pathlib
 import numpy as np
 
 from keras_transformer import _validation
+from keras_transformer.text import sentencepiece_model
 from keras_transformer.text.python_tokenizer import PythonTokenizer
 from keras_transformer.zoo.manifest import read_manifest, verify_manifest
 from keras_transformer.zoo.registry import SEQ2SEQ, ZooError, folder_kind, model_dir
@@ -51,13 +52,22 @@ def load(name):
     return LiteRTPipeline(directory)
 
 
+def load_tokenizer(path):
+    """The plain-Python tokenizer of a zoo folder's vocabulary file: a `SentencePiecePythonTokenizer`
+    for a SentencePiece tokenizer file (`"kind": "sentencepiece"`), else a `PythonTokenizer`."""
+    if sentencepiece_model.is_tokenizer_file(path):
+        return sentencepiece_model.SentencePiecePythonTokenizer.load(path)
+    return PythonTokenizer.load(path)
+
+
 class LiteRTPipeline:
     """A zoo folder run on text by its TFLite generator: the `TextPipeline.predict` contract without
     TensorFlow.
 
     Tokenizes with `PythonTokenizer` (truncating to the model's `max_length`, as `TextPipeline`
-    does), runs `generator.tflite` (encoder and cached decoding loop, the folder's decoding settings)
-    in `ai_edge_litert.interpreter.Interpreter`, and detokenizes.
+    does; `SentencePiecePythonTokenizer` for a folder whose vocabulary files are SentencePiece ones),
+    runs `generator.tflite` (encoder and cached decoding loop, the folder's decoding settings) in
+    `ai_edge_litert.interpreter.Interpreter`, and detokenizes.
 
     Args:
         directory: a zoo folder holding a `generator.tflite` (use `load`, which checks the manifest).
@@ -67,7 +77,7 @@ class LiteRTPipeline:
         name: the folder's name.
         settings: the folder's decoding settings as a dict (`DecodingSettings.to_dict()`, with
             `max_output_length` resolved), the ones the generator decodes with.
-        source_tokenizer, target_tokenizer: `PythonTokenizer`s.
+        source_tokenizer, target_tokenizer: `PythonTokenizer`s (or `SentencePiecePythonTokenizer`s).
     """
 
     def __init__(self, directory, num_threads=None):
@@ -82,8 +92,8 @@ class LiteRTPipeline:
         self.max_length = config["max_length"]
         self.settings = dict(values["decoding"])
         self.settings["max_output_length"] = self.settings.get("max_output_length") or self.max_length
-        self.source_tokenizer = PythonTokenizer.load(directory / "source_vocabulary.json")
-        self.target_tokenizer = PythonTokenizer.load(directory / "target_vocabulary.json")
+        self.source_tokenizer = load_tokenizer(directory / "source_vocabulary.json")
+        self.target_tokenizer = load_tokenizer(directory / "target_vocabulary.json")
         self._interpreter = Interpreter(model_path=str(directory / GENERATOR), num_threads=num_threads)
         self._generate = self._interpreter.get_signature_runner()
 
@@ -144,4 +154,4 @@ class LiteRTPipeline:
         return outputs
 
 
-__all__ = ["GENERATOR", "LiteRTPipeline", "has_generator", "load"]
+__all__ = ["GENERATOR", "LiteRTPipeline", "has_generator", "load", "load_tokenizer"]

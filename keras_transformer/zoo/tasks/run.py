@@ -159,7 +159,8 @@ def train(task, reading):
     target_tokenizer.save(reading.folder / "target_vocabulary.json")
     batches = text_pair_batches(options, source_tokenizer, target_tokenizer, reading.train_pairs,
                                 (reading.monitored.sources, reading.monitored.targets), bounds=task.bounds)  # fmt: skip
-    config = options.transformer_config(source_tokenizer.vocabulary_size, target_tokenizer.vocabulary_size)
+    config = task.model_config(options, source_tokenizer.vocabulary_size, target_tokenizer.vocabulary_size)
+    task.before_training(reading.folder)
     return fit(config, options, batches, reading.folder.path, name=task.name)
 
 
@@ -179,7 +180,8 @@ def choose_decoding(task, reading, record, figures, args):
     figures.config = config.to_dict()
     longest_target = record.batches.get("longest_target", config.max_length)
     max_output_length = task.max_output_length or min(longest_target + 3, config.max_length)
-    settings = DecodingSettings(strategy="greedy", beam_size=4, max_output_length=max_output_length)
+    settings = DecodingSettings(**{"strategy": "greedy", "beam_size": 4, "max_output_length": max_output_length,
+                                   **task.decoding})  # fmt: skip
     pipeline = TextPipeline(model, *reading.tokenizers, settings, name=task.name)
     validation = reading.validation
     started = time.monotonic()

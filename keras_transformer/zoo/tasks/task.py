@@ -145,6 +145,8 @@ class Task:
         bounds: fixed length-bucket bounds; None: quantiles of the training lengths.
         max_output_length: the packaged decoding limit; None: the longest training target + 3 (its
             end id and 2 to spare).
+        decoding: `DecodingSettings` fields the packaged decoding starts from (before any sweep),
+            over greedy and `max_output_length`; e.g. a fine-tuned translation model's base settings.
         test_strategies: decoding strategies measured on the test split; () for the chosen one.
         examples: `(source, expected)` pairs shown in the card with the model's outputs.
         notes: the card's limitations, Markdown, or `notes(figures)` returning it.
@@ -164,6 +166,7 @@ class Task:
     metrics: tuple = ("exact_match", "character_error_rate")
     bounds: tuple | None = None
     max_output_length: int | None = None
+    decoding: dict = dataclasses.field(default_factory=dict)
     test_strategies: tuple = ()
     examples: tuple = ()
     notes: object = ""
@@ -237,6 +240,16 @@ class Task:
 
         source = Tokenizer.from_corpus(split.sources, split=self.source_split, lowercase=self.source_lowercase)
         return source, Tokenizer.from_corpus(split.targets, split=self.target_split)
+
+    def model_config(self, options, source_vocab_size, target_vocab_size):
+        """The `TransformerConfig` the run trains: the recipe's (`options.transformer_config`) by
+        default; a fine-tuned model keeps its own."""
+        return options.transformer_config(source_vocab_size, target_vocab_size)
+
+    def before_training(self, folder):
+        """Called with the run's `RunFolder` before `fit` (not for a run trained elsewhere): write what
+        training reads from it. Nothing by default; a fine-tuned translation model writes the weights it
+        starts from."""
 
     def figure_overrides(self):
         """Figures the task states itself rather than the run (none by default; a user's task names its
