@@ -164,6 +164,7 @@ def test_cli_predict_prepares_the_litert_runtime_once(capfd, prepared_cache):
     assert "preparing" not in capfd.readouterr().err
 
 
+@pytest.mark.slow
 def test_saved_model_runs_with_tensorflow_only(tmp_path):
     from keras_transformer.export import export
 
