@@ -147,3 +147,21 @@ def known_fields(name, values, known, keywords=False):
         error = InvalidTypeError if keywords else InvalidArgumentError
         raise error(f"Unknown {name} {unknown}; known: {sorted(known)}. Received: {values!r}")
     return values
+
+
+def id_rows(ids):
+    """Ids for a plain-Python `detokenize` -> `(rows, single)`: rows of ids (lists or a 2-D NumPy
+    array), and whether `ids` was one row (a flat list, possibly empty)."""
+    if hasattr(ids, "tolist"):  # a NumPy array
+        ids = ids.tolist()
+    ids = list(ids)
+    if not ids or not hasattr(ids[0], "__len__"):
+        return [ids], True
+    return ids, False
+
+
+def token_id(token):
+    """`token` as a Python int; `TypeError` for a bool or anything that is not an integer."""
+    if isinstance(token, bool) or not hasattr(token, "__index__"):
+        raise TypeError(f"`ids` must hold integer token ids. Received: {token!r}")
+    return token.__index__()

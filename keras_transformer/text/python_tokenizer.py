@@ -110,19 +110,14 @@ class PythonTokenizer(vocabulary_file.VocabularyFields):
         Returns:
             A list of str, or one str for one row.
         """
-        if hasattr(ids, "tolist"):  # a NumPy array
-            ids = ids.tolist()
-        ids = list(ids)
-        if not ids or not hasattr(ids[0], "__len__"):
-            return self._text_of(ids)
-        return [self._text_of(row) for row in ids]
+        rows, single = _validation.id_rows(ids)
+        texts = [self._text_of(row) for row in rows]
+        return texts[0] if single else texts
 
     def _text_of(self, row):
         pieces = []
         for token in row:
-            if isinstance(token, bool) or not hasattr(token, "__index__"):
-                raise TypeError(f"`ids` must hold integer token ids. Received: {token!r}")
-            token = token.__index__()
+            token = _validation.token_id(token)
             if token == self.end_id:
                 break
             if token < 0 or token >= len(self._symbols):

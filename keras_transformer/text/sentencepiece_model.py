@@ -534,19 +534,14 @@ class SentencePiecePythonTokenizer:
     def detokenize(self, ids):
         """Rows of ids (lists or a 2-D array; pad and start ids dropped, each row ending before its
         first end id, ids out of range read as unknown) -> texts; one row -> one text."""
-        if hasattr(ids, "tolist"):
-            ids = ids.tolist()
-        ids = list(ids)
-        if not ids or not hasattr(ids[0], "__len__"):
-            return self._text_of(ids)
-        return [self._text_of(row) for row in ids]
+        rows, single = _validation.id_rows(ids)
+        texts = [self._text_of(row) for row in rows]
+        return texts[0] if single else texts
 
     def _text_of(self, row):
         pieces = []
         for token in row:
-            if isinstance(token, bool) or not hasattr(token, "__index__"):
-                raise TypeError(f"`ids` must hold integer token ids. Received: {token!r}")
-            token = token.__index__()
+            token = _validation.token_id(token)
             if token == self.end_id:
                 break
             if token in (self.pad_id, self.start_id):
