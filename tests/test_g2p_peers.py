@@ -2,6 +2,7 @@
 built offline (skipped without the g2p-en package)."""
 
 import importlib.util
+import itertools
 import pathlib
 import sys
 
@@ -127,3 +128,119 @@ def test_write_card_rewrites_the_manifest_so_the_folder_still_verifies(tmp_path)
     assert {name: digest for name, digest in after.items() if name != "card.md"} == {
         name: digest for name, digest in before.items() if name != "card.md"
     }
+
+
+def test_lexicon_text_is_one_tab_separated_line_a_pair_and_refuses_what_the_aligner_cannot_read():
+    words = ["tomato", "tomato", "o'neil"]
+    pronunciations = ["T AH0 M EY1 T OW2", "T AH0 M AA1 T OW2", "OW0 N IY1 L"]
+    assert g2p_peers.lexicon_text(words, pronunciations) == (
+        "tomato\tT AH0 M EY1 T OW2\ntomato\tT AH0 M AA1 T OW2\no'neil\tOW0 N IY1 L\n"
+    )
+    assert g2p_peers.lexicon_text([], []) == ""
+    for word, pronunciation in [
+        ("a_b", "EY1 B IY1"),  # "_" is the aligner's "nothing"
+        ("ab", "EY1|B IY1"),
+        ("a}b", "EY1 B IY1"),
+        ("a b", "EY1 B IY1"),
+        ("", "EY1"),
+        ("ab", ""),
+        ("ab", "EY1  B IY1"),  # an empty phoneme between two spaces
+        ("ab", "EY1\tB"),
+    ]:
+        with pytest.raises(ValueError, match="Received: word="):
+            g2p_peers.lexicon_text([word], [pronunciation])
+    with pytest.raises(ValueError, match="2 words, 1 pronunciations"):
+        g2p_peers.lexicon_text(["a", "b"], ["EY1"])
+
+
+def test_training_commands_are_phonetisaurus_trains_three_steps_with_our_options(tmp_path):
+    align, estimate, convert = g2p_peers.training_commands(tmp_path, g2p_peers.PHONETISAURUS_OPTIONS)
+    assert align == [
+        str(tmp_path / "phonetisaurus-align"),
+        "--input=lexicon.tsv",
+        "--ofile=model.corpus",
+        "--seq1_del=false",
+        "--seq2_del=true",
+        "--seq1_max=2",
+        "--seq2_max=2",
+        "--grow=true",
+    ]
+    assert estimate == [str(tmp_path / "estimate-ngram"), "-o", "8", "-t", "model.corpus", "-wl", "model.arpa"]
+    assert convert == [str(tmp_path / "phonetisaurus-arpa2wfst"), "--lm=model.arpa", "--ofile=model.fst"]
+    decoder = g2p_peers.g2pfst_command(tmp_path, tmp_path / "model.fst")
+    assert decoder[0] == str(tmp_path / "phonetisaurus-g2pfst")
+    assert f"--model={tmp_path / 'model.fst'}" in decoder and "--nbest=1" in decoder
+
+
+def test_ngram_count_sums_the_arpa_header():
+    arpa = ["", "\\data\\", "ngram 1=71", "ngram 2=1500", "ngram 3=20", "", "\\1-grams:", "-1.2\t<s>\t-0.3"]
+    assert g2p_peers.ngram_count(arpa) == 1591
+    assert g2p_peers.ngram_count(["no header"]) == 0
+
+
+def test_phonetisaurus_key_changes_with_the_lexicon_the_options_and_the_version():
+    options = g2p_peers.PHONETISAURUS_OPTIONS
+    key = g2p_peers.phonetisaurus_key("a\tEY1\n", options, "0.3.2")
+    assert key == g2p_peers.phonetisaurus_key("a\tEY1\n", dict(reversed(options.items())), "0.3.2")
+    assert key != g2p_peers.phonetisaurus_key("a\tAH0\n", options, "0.3.2")
+    assert key != g2p_peers.phonetisaurus_key("a\tEY1\n", {**options, "order": 7}, "0.3.2")
+    assert key != g2p_peers.phonetisaurus_key("a\tEY1\n", options, "0.3.3")
+
+
+def test_parse_cli_output_reads_phonetisaurus_lines_an_unknown_word_getting_no_phonemes():
+    # What `phonetisaurus-g2pfst --print_scores=false` prints, a word of unknown letters included.
+    output = "cat\tK AE1 T\n~~\t\ndog\tD AO1 G\n"
+    assert g2p_peers.parse_cli_output(output, ["cat", "~~", "dog"]) == ["K AE1 T", "", "D AO1 G"]
+
+
+def test_phonetisaurus_row_and_notes():
+    scores = {"wer": 0.345, "per": 0.091, "wer_no_stress": 0.268, "per_no_stress": 0.065}
+    rows = [("phonetisaurus", "Phonetisaurus", scores, 1950.0, 2.5e6), ("peer", "g2p-en", scores, 1300.0, 0.83e6)]
+    table = g2p_peers.table_lines(rows, peer_words_per_second=1300.0)
+    assert table[2] == "| Phonetisaurus | 34.5% | 9.1% | 26.8% | 6.5% | 1950 | 1.50× | 2.50M |"
+    options = g2p_peers.PHONETISAURUS_OPTIONS
+    trained = {"version": "0.3.2", "options": options, "pairs": 100, "aligned": 100, "ngrams": 2500000,
+               "seconds": {"align": 150.0, "estimate-ngram": 20.0, "arpa2wfst": 15.0, "total": 185.0},
+               "date": "2026-12-07", "folder": "runs/x"}  # fmt: skip
+    training, speed = g2p_peers.phonetisaurus_lines(trained)
+    assert "exactly our train split, its 100 (word, pronunciation) pairs (every one aligned)" in training
+    assert "`phonetisaurus-align --seq1_del=false --seq2_del=true --seq1_max=2 --seq2_max=2 --grow=true`" in training
+    assert "`estimate-ngram -o 8`" in training and "Training took 185 s (aligning 150 s" in training
+    assert "phonetisaurus-g2pfst --nbest=1" in speed and "from its start" in speed
+    (training, _) = g2p_peers.phonetisaurus_lines({**trained, "aligned": 97})
+    assert "(3 of them dropped as unalignable)" in training
+
+
+def test_without_the_package_no_tools_and_a_required_row_exits_2(monkeypatch, capsys):
+    monkeypatch.setattr(g2p_peers.importlib.util, "find_spec", lambda name: None)
+    assert g2p_peers.phonetisaurus_tools() is None
+    monkeypatch.setattr(sys, "argv", ["g2p_peers.py", "--phonetisaurus", "--no-write"])
+    with pytest.raises(SystemExit) as exit_info:
+        g2p_peers.main()  # refused before anything is loaded
+    assert exit_info.value.code == 2
+    assert g2p_peers.PHONETISAURUS_INSTALL in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    importlib.util.find_spec("phonetisaurus") is None, reason=f"needs {g2p_peers.PHONETISAURUS_INSTALL}"
+)
+def test_phonetisaurus_trains_decodes_and_reuses_its_model(tmp_path):
+    from keras_transformer.data import cmudict_g2p
+
+    tools = g2p_peers.phonetisaurus_tools()
+    train = [example for _, example in itertools.islice(cmudict_g2p.generate_examples(split="train"), 300)]
+    test = [example for _, example in itertools.islice(cmudict_g2p.generate_examples(split="test"), 20)]
+    lexicon = g2p_peers.lexicon_text([row["word"] for row in train], [row["phonemes"] for row in train])
+    record, trained = g2p_peers.train_phonetisaurus(lexicon, tmp_path, tools)
+    assert trained and record["pairs"] == 300 and record["aligned"] == 300 and record["ngrams"] > 0
+    folder = pathlib.Path(record["folder"])
+    assert sorted(path.name for path in tmp_path.iterdir()) == [folder.name]  # no temporary folder left
+    assert (folder / "lexicon.tsv").read_text(encoding="utf-8") == lexicon and not (folder / "model.arpa").exists()
+    again, trained = g2p_peers.train_phonetisaurus(lexicon, tmp_path, tools)
+    assert not trained and again == record
+    words = [row["word"] for row in test]
+    predictions = g2p_peers.run_cli(g2p_peers.g2pfst_command(tools, folder / "model.fst"), words)
+    assert len(predictions) == 20 and all(predictions)
+    # 300 words teach little, but a trained model gets some phonemes right.
+    assert g2p_peers.score(predictions, [row["pronunciations"] for row in test])["per"] < 0.8

@@ -112,8 +112,9 @@ class Pronouncer:
     def _plans(self, tokens):
         plans = []
         for index, token in enumerate(tokens):
-            title = TITLES.get(fold(token.text)) if token.kind == "word" else None
-            if title is not None and index + 1 < len(tokens) and tokens[index + 1].text == ".":
+            followed_by_period = index + 1 < len(tokens) and tokens[index + 1].text == "."
+            title = TITLES.get(fold(token.text)) if followed_by_period and token.kind == "word" else None
+            if title is not None:
                 plans.append((token.text, self._word(title)[0], "abbreviation"))
             else:
                 plans.append(self._plan(token))

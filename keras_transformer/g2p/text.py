@@ -109,6 +109,8 @@ def fold(word):
     """
     if not isinstance(word, str):
         raise InvalidTypeError(f"`word` must be a str. Received: word of type {type(word).__name__}")
+    if word.isascii():  # most words: nothing to decompose or translate
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     kept = "".join(character for character in decomposed if unicodedata.category(character) not in ("Mn", "Me"))
     return kept.translate(_FOLDED_CHARACTERS)
