@@ -59,14 +59,7 @@ def _load(name, kind=None, runtime="tensorflow", decoding=None, report=None):
 
 def _read_texts(args, what):
     """The command's texts: its arguments, else one a line from standard input."""
-    if args.texts:
-        return args.texts
-    if sys.stdin is None or sys.stdin.isatty():
-        raise CommandError("give texts as arguments or one per line on standard input")
-    texts = [line.rstrip("\r\n") for line in sys.stdin]
-    if not texts:
-        raise CommandError(f"standard input was empty: nothing to {what}")
-    return texts
+    return [text for _, chunk in _text_chunks(args, what, sys.maxsize) for text in chunk]
 
 
 @contextlib.contextmanager
@@ -169,7 +162,7 @@ def cmd_pronounce(args):
     for start, texts in _text_chunks(args, "pronounce", PRONOUNCE_CHUNK_LINES):
         for index, tokens in enumerate(pronouncer.pronounce(texts), start=start):
             if args.json:
-                print(json.dumps([token.to_dict() for token in tokens], ensure_ascii=False))
+                print(_json_line([token.to_dict() for token in tokens]))
                 continue
             if index:
                 print()
@@ -186,6 +179,8 @@ def _text_chunks(args, what, size):
         return
     if sys.stdin is None or sys.stdin.isatty():
         raise CommandError("give texts as arguments or one per line on standard input")
+    with contextlib.suppress(AttributeError, ValueError):  # UTF-8; other bytes are kept, as surrogates
+        sys.stdin.reconfigure(encoding="utf-8", errors="surrogateescape")
     chunk, start = [], 0
     for line in sys.stdin:
         chunk.append(line.rstrip("\r\n"))
@@ -196,6 +191,17 @@ def _text_chunks(args, what, size):
         if not chunk:
             raise CommandError(f"standard input was empty: nothing to {what}")
         yield start, chunk
+
+
+def _json_line(value):
+    """`value` as one JSON line, UTF-8 as it is; with \\u escapes where the text holds lone surrogates
+    (bytes of standard input that were not UTF-8), which UTF-8 cannot carry."""
+    line = json.dumps(value, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value)
+    return line
 
 
 def _printable(token):
@@ -420,6 +426,10 @@ def main(argv=None):
     becomes one line on standard error and status 2; any other exception propagates (a bug: its
     traceback is what a report needs)."""
     args = parse_arguments(argv)
+    # UTF-8 whatever the locale; standard input's bytes that are not UTF-8 arrive as surrogates
+    # (`_text_chunks`) and print back as the same bytes, never a UnicodeEncodeError.
+    with contextlib.suppress(AttributeError, ValueError):
+        sys.stdout.reconfigure(encoding="utf-8", errors="surrogateescape")
     with _quiet_tensorflow(args.verbose):
         try:
             return args.run(args)

@@ -2,6 +2,7 @@
 rest in one batch, and no input that crashes it."""
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -186,6 +187,11 @@ def test_cli_reads_stdin_and_names_bad_lexicon_lines(tmp_path):
     done = subprocess.run([*run, "--json"], input=junk, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == 5 and json.loads(done.stdout.splitlines()[0])[0]["phonemes"] == "HH AH0 L OW1"
+    raw = b"caf\xc3\xa9 \xff\xfe junk\n\x00\x01\n"  # bytes that are not UTF-8 on stdin, under a strict locale
+    for mode in (["--json"], []):
+        done = subprocess.run([*run, *mode], input=raw, capture_output=True, timeout=120, env={**os.environ, "LC_ALL": "en_US.UTF-8", "PYTHONUTF8": "0"})
+        assert done.returncode == 0, done.stderr
+        assert b"K AH0 F EY1" in done.stdout and b"JH AH1 NG K" in done.stdout
     done = subprocess.run([*run, "--lexicon", str(bad), "hello"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "bad.dict, line 2" in done.stderr and "Traceback" not in done.stderr
     done = subprocess.run([*run], input="", capture_output=True, text=True, timeout=120)
