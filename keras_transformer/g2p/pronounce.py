@@ -69,15 +69,17 @@ class Pronouncer:
             `Lexicon`, a dict `{word: phonemes}`, or None.
         model: the zoo model for words no lexicon lists: a zoo name or folder path (default "g2p_en"),
             or an already loaded `zoo.ZooModel`.
-        runtime: the zoo runtime that runs the model (`zoo.load`'s `runtime`; "auto" by default: the
-            folder's TFLite generator, no TensorFlow import).
+        runtime: the zoo runtime that runs the model (`zoo.load`'s `runtime`). None (the default):
+            CTranslate2 when it can decode with the model's settings (greedy search: g2p_en), else
+            "auto" (the folder's TFLite generator). Neither imports TensorFlow, and both give what the
+            Keras pipeline gives (their parity tests).
         use_cmudict: whether CMUdict is consulted (True); False leaves the user lexicon and the model.
 
     Raises:
         LexiconError: the user lexicon cannot be read (the message names the file and line).
     """
 
-    def __init__(self, lexicon=None, model=DEFAULT_MODEL, runtime="auto", use_cmudict=True):
+    def __init__(self, lexicon=None, model=DEFAULT_MODEL, runtime=None, use_cmudict=True):
         self.user_lexicon = _as_lexicon(lexicon)
         self.cmudict = Lexicon.cmudict() if use_cmudict else None
         self._model_spec, self._runtime = model, runtime
@@ -91,7 +93,13 @@ class Pronouncer:
         if self._model is None:
             from keras_transformer import zoo
 
-            self._model = zoo.load(self._model_spec, runtime=self._runtime)
+            if self._runtime is not None:
+                self._model = zoo.load(self._model_spec, runtime=self._runtime)
+            else:
+                try:
+                    self._model = zoo.load(self._model_spec, runtime="ctranslate2")
+                except zoo.RuntimeUnavailable:
+                    self._model = zoo.load(self._model_spec, runtime="auto")
         return self._model
 
     def __call__(self, text):
@@ -185,7 +193,7 @@ _default = None
 _default_lock = threading.Lock()
 
 
-def pronounce(texts, lexicon=None, model=DEFAULT_MODEL, runtime="auto"):
+def pronounce(texts, lexicon=None, model=DEFAULT_MODEL, runtime=None):
     """Pronunciations of `texts`: for one str, its list of `Pronunciation`s; for a list of str, one
     such list a text. See `Pronouncer` for the arguments; with the defaults, one `Pronouncer` is made
     on the first call and reused.
@@ -195,7 +203,7 @@ def pronounce(texts, lexicon=None, model=DEFAULT_MODEL, runtime="auto"):
     [{'token': 'Hello', 'phonemes': 'HH AH0 L OW1', 'source': 'lexicon'}, {'token': ',', ...}, ...]
     """
     global _default
-    if lexicon is None and model == DEFAULT_MODEL and runtime == "auto":
+    if lexicon is None and model == DEFAULT_MODEL and runtime is None:
         with _default_lock:
             if _default is None:
                 _default = Pronouncer()

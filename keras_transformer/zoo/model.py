@@ -7,6 +7,7 @@ import pathlib
 from keras_transformer import _validation
 from keras_transformer.errors import InvalidArgumentError, ZooError
 from keras_transformer.training import run_folder
+from keras_transformer.zoo import ctranslate2 as ctranslate2_runtime
 from keras_transformer.zoo import litert
 from keras_transformer.zoo.info import read_zoo_json
 from keras_transformer.zoo.manifest import verify_manifest
@@ -15,13 +16,16 @@ from keras_transformer.zoo.registry import SENTENCE_ENCODER, SEQ2SEQ, TEXT_TO_TE
 # What `load` can run a zoo folder with. "tensorflow": Keras on TensorFlow (any decoding settings; a
 # sentence encoder runs only there). "litert": the folder's TFLite generator in ai-edge-litert (its own
 # settings, no TensorFlow import). "auto": the generator when the folder has one, ai-edge-litert is
-# installed and it can decode with the settings asked for; TensorFlow otherwise.
-RUNTIMES = ("tensorflow", "litert", "auto")
+# installed and it can decode with the settings asked for; TensorFlow otherwise. "ctranslate2": the
+# folder's weights converted once into the user's cache and run by CTranslate2 (greedy search, no
+# TensorFlow import); only when asked for.
+RUNTIMES = ("tensorflow", "litert", "ctranslate2", "auto")
 
 
 class RuntimeUnavailable(ZooError):
     """`load(name, runtime="litert")` cannot run the model as asked: ai-edge-litert is missing, or the
-    decoding settings asked for are not those the generator was built with.
+    decoding settings asked for are not those the generator was built with; or `runtime="ctranslate2"`:
+    ctranslate2 is missing, or the settings are not greedy search.
 
     Attributes:
         reason: why, as a phrase (e.g. "g2p_en's generator.tflite decodes with strategy='greedy', not
@@ -52,7 +56,8 @@ class ZooModel:
 
     Args:
         runtime: what runs the model on text: a `keras_transformer.pipeline.TextPipeline` (Keras on
-            TensorFlow), a `zoo.litert.LiteRTPipeline` (the folder's TFLite generator), or for a
+            TensorFlow), a `zoo.litert.LiteRTPipeline` (the folder's TFLite generator), a
+            `zoo.ctranslate2.CTranslate2Pipeline` (its weights in CTranslate2), or for a
             folder of kind "sentence_encoder" a `keras_transformer.sentence_encoder.SentenceEncoder`.
         info: what the folder's `zoo.json` says: a `zoo.ZooInfo` (task, dataset, fields, metrics, the
             card's figures), or a `zoo.sentence_encoder.SentenceEncoderInfo`.
@@ -131,13 +136,13 @@ class ZooModel:
 
         Args:
             texts: the inputs; empty strings are allowed.
-            batch_size: texts decoded at once; None: the runtime's default (64 in TensorFlow, 8 with
-                the LiteRT generator, which decodes fastest in small batches).
+            batch_size: texts decoded at once; None: the runtime's default (64 in TensorFlow and in
+                CTranslate2, 8 with the LiteRT generator, which decodes fastest in small batches).
             progress: optional callable `progress(done, total)` called after each batch.
             **overrides: `DecodingSettings` fields for this call (e.g. `strategy="beam"`); None values
                 are ignored. The LiteRT runtime decodes only with the folder's own settings (a
-                `ValueError` says which differ): `zoo.load(name, runtime="auto", decoding={...})`
-                picks a runtime that can.
+                `ValueError` says which differ), CTranslate2 only greedily:
+                `zoo.load(name, runtime="auto", decoding={...})` picks a runtime that can.
 
         Returns:
             A list of str.
@@ -173,9 +178,12 @@ def load(name, runtime="tensorflow", decoding=None, report=None):
         name: a zoo model name or a zoo folder path.
         runtime: "tensorflow" (default): Keras on TensorFlow, any decoding settings. "litert": the
             folder's `generator.tflite` in ai-edge-litert, importing no TensorFlow (it starts in about
-            a second), with the folder's own decoding settings. "auto": "litert" when the folder has a
-            generator, ai-edge-litert is installed and the generator decodes with `decoding`; else
-            "tensorflow". A sentence encoder runs in TensorFlow ("auto" picks it).
+            a second), with the folder's own decoding settings. "ctranslate2": the folder's weights
+            converted (once, into the user's cache) and run by CTranslate2, importing no TensorFlow,
+            greedy search only (`zoo.ctranslate2.load` takes its compute type and threads). "auto":
+            "litert" when the folder has a generator, ai-edge-litert is installed and the generator
+            decodes with `decoding`; else "tensorflow". A sentence encoder runs in TensorFlow ("auto"
+            picks it).
         decoding: `DecodingSettings` fields (a dict; None values ignored) to decode with instead of
             the folder's, e.g. `{"strategy": "beam"}`: they become the model's `settings`, and decide
             whether "auto" can use the generator (see `LiteRTPipeline.unsupported_settings`).
@@ -189,12 +197,16 @@ def load(name, runtime="tensorflow", decoding=None, report=None):
     Raises:
         ZooError: unknown name, a missing file, a checksum mismatch; for "litert", a folder without a
             generator or not of kind "seq2seq", and `RuntimeUnavailable` (a `ZooError`) when
-            ai-edge-litert is missing or `decoding` differs from the generator's settings.
+            ai-edge-litert is missing or `decoding` differs from the generator's settings; for
+            "ctranslate2", a folder not of kind "seq2seq", and `RuntimeUnavailable` when ctranslate2 is
+            missing or the settings are not greedy search.
     """
     _validation.one_of("runtime", runtime, RUNTIMES)
     decoding = _decoding_overrides(decoding)
     directory = model_dir(name)
     kind = folder_kind(directory)
+    if runtime == "ctranslate2":
+        return _load_ctranslate2(directory, decoding, report)
     if runtime == "tensorflow" or (runtime == "auto" and kind == SENTENCE_ENCODER):
         return _load_tensorflow(directory, kind, decoding)
     if kind == TRANSLATION:
@@ -243,6 +255,19 @@ def _load_translation(directory, runtime, decoding, report):
         raise RuntimeUnavailable(name, reason)
     _say(report, f"{reason}: running the TensorFlow pipeline")
     return _load_tensorflow(directory, TRANSLATION, decoding)
+
+
+def _load_ctranslate2(directory, decoding, report):
+    name = directory.name
+    try:
+        pipeline = ctranslate2_runtime.load(directory, decoding, report=report)
+    except ImportError as error:
+        raise RuntimeUnavailable(name, str(error)) from None
+    except ctranslate2_runtime.UnsupportedSettings as error:
+        raise RuntimeUnavailable(name, error.reason) from None
+    _say(report, f"running {name} with CTranslate2 ({pipeline.model_dir})")
+    info = read_zoo_json(directory)[0]
+    return ZooModel(pipeline, info, _read_card(directory), directory, read_history(directory))
 
 
 def _decoding_overrides(decoding):

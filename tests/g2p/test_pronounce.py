@@ -109,6 +109,13 @@ def test_unlisted_words_get_what_the_zoo_model_says_alone():
     assert found == {word: model.predict([word])[0] for word in words}
 
 
+def test_the_model_runs_in_ctranslate2_by_default_and_in_the_runtime_asked_for():
+    assert type(Pronouncer().model.runtime).__name__ == "CTranslate2Pipeline"
+    assert type(Pronouncer(runtime="litert").model.runtime).__name__ == "LiteRTPipeline"
+    texts = ["Zorbly flimwoxed the quandrix.", "Snargle!"]
+    assert Pronouncer().pronounce(texts) == Pronouncer(runtime="litert").pronounce(texts)
+
+
 def test_user_lexicon_comes_first_then_cmudict(tmp_path):
     path = tmp_path / "names.dict"
     path.write_text("keras K EH1 R AH0 S\nread R IY1 D\n", encoding="utf-8")
