@@ -105,6 +105,12 @@ class Lexicon:
         found = self._entries.get(fold(word))
         return found[0] if found else None
 
+    def first_of_folded(self, key):
+        """`lookup` of a word already folded (`keras_transformer.g2p.text.fold`): the first
+        pronunciation of `key`, or None."""
+        found = self._entries.get(key)
+        return found[0] if found else None
+
     def pronunciations(self, word):
         """Every pronunciation of `word`, the preferred first; [] when it is not listed."""
         return list(self._entries.get(fold(word), ()))

@@ -20,9 +20,11 @@ each word of the reading is looked up as above; the source names the reading ("c
 its token with empty phonemes ("punctuation").
 """
 
+import concurrent.futures
 import dataclasses
 import os
 import threading
+import typing
 
 from keras_transformer import _validation
 from keras_transformer.errors import InvalidTypeError
@@ -31,6 +33,8 @@ from keras_transformer.g2p.numbers import spell
 from keras_transformer.g2p.text import fold, tokenize
 
 DEFAULT_MODEL = "g2p_en"
+# The model's words sent to it at once (CTranslate2 decodes two batches of 64 side by side).
+MODEL_BATCH = 128
 # Words the model pronounced, remembered by a Pronouncer (the oldest half is dropped when it is full).
 MODEL_CACHE_SIZE = 100_000
 # Titles and abbreviations read out when a period follows them ("Dr." -> doctor; "St." is read "saint").
@@ -43,9 +47,8 @@ _MODEL_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz'")
 _CAPITALS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
-@dataclasses.dataclass(frozen=True)
-class Pronunciation:
-    """One token of the text and how it is said.
+class Pronunciation(typing.NamedTuple):
+    """One token of the text and how it is said (a named tuple: made by the tens of thousands a second).
 
     Attributes:
         token: the token as the text has it (case and accents kept).
@@ -85,7 +88,9 @@ class Pronouncer:
         self._model_spec, self._runtime = model, runtime
         self._model = None if isinstance(model, (str, os.PathLike)) else model
         self._model_cache = {}
+        self._punctuation = {}  # punctuation token -> its reading (`spell`), or None
         self._lock = threading.Lock()
+        self._worker = None  # the thread that runs the model, started on first need
 
     @property
     def model(self):
@@ -112,81 +117,112 @@ class Pronouncer:
         """One list of `Pronunciation`s for each text of `texts` (a list of str); the words no lexicon
         lists are pronounced by the model in one batch."""
         texts = _validation.texts("texts", texts, method="pronounce")
-        plans = [self._plans(tokenize(text)) for text in texts]
-        wanted = {piece for plan in plans for _, pieces, _ in plan for piece in pieces if isinstance(piece, _ModelWord)}
-        self._run_model({piece.key for piece in wanted})
-        return [[self._finish(token, pieces, source) for token, pieces, source in plan] for plan in plans]
-
-    def _plans(self, tokens):
-        plans = []
-        for index, token in enumerate(tokens):
-            followed_by_period = index + 1 < len(tokens) and tokens[index + 1].text == "."
-            title = TITLES.get(fold(token.text)) if followed_by_period and token.kind == "word" else None
-            if title is not None:
-                plans.append((token.text, self._word(title)[0], "abbreviation"))
-            else:
-                plans.append(self._plan(token))
-        return plans
+        # The model's words go to a worker thread in batches as the texts are planned, so that the model
+        # (which releases the GIL) decodes while Python goes on splitting and looking up.
+        plans, found, pending, batches = [], {}, [], []  # found: the model's words of this call
+        for text in texts:
+            wanted = set()
+            plans.append(self._plans(tokenize(text), wanted))
+            for key in wanted.difference(found):
+                found[key] = self._model_cache.get(key)
+                if found[key] is None:
+                    pending.append(key)
+            if len(pending) >= MODEL_BATCH:
+                batches.append(self._submit(pending))
+                pending = []
+        if pending:
+            batches.append(self._submit(pending))
+        for keys, outputs in batches:
+            outputs = outputs.result()
+            found.update(zip(keys, outputs))
+            self._remember(keys, outputs)
+        return [[_finished(token, pieces, source, found) for token, pieces, source in plan] for plan in plans]
 
     # A token's plan: (token text, pieces, source); a piece is phonemes (str) or a _ModelWord to fill in.
-    def _plan(self, token):
-        if token.kind == "word":
-            pieces, sources = self._word(token.text)
-            return token.text, pieces, _joined(sources)
-        reading = spell(token.text)
-        if reading is None:
-            return token.text, [], "punctuation" if token.kind == "punctuation" else "unsupported"
-        words, expansion = reading
-        pieces = []
-        for word in words:
-            pieces.extend(self._word(word)[0])
-        return token.text, pieces, expansion
+    def _plans(self, tokens, wanted):
+        plans = []
+        last = len(tokens) - 1
+        for index, (text, kind) in enumerate(tokens):
+            if kind == "word":
+                title = TITLES.get(fold(text)) if index < last and tokens[index + 1].text == "." else None
+                if title is not None:
+                    plans.append((text, self._word(title, wanted)[0], "abbreviation"))
+                    continue
+                pieces, sources = self._word(text, wanted)
+                plans.append((text, pieces, sources[0] if len(sources) == 1 else _joined(sources)))
+                continue
+            reading = self._punctuation.get(text, False) if kind == "punctuation" else False
+            if reading is False:
+                reading = spell(text)
+                if kind == "punctuation" and len(self._punctuation) < MODEL_CACHE_SIZE:
+                    self._punctuation[text] = reading
+            if reading is None:
+                plans.append((text, [], "punctuation" if kind == "punctuation" else "unsupported"))
+                continue
+            words, expansion = reading
+            pieces = []
+            for word in words:
+                pieces.extend(self._word(word, wanted)[0])
+            plans.append((text, pieces, expansion))
+        return plans
 
-    def _word(self, word):
-        """(pieces, sources) of one word, by the steps of the module docstring."""
+    def _word(self, word, wanted):
+        """(pieces, sources) of one word, by the steps of the module docstring; adds the model's words
+        to `wanted`."""
+        key = fold(word)
         if self.user_lexicon is not None:
-            found = self.user_lexicon.lookup(word)
+            found = self.user_lexicon.first_of_folded(key)
             if found is not None:
                 return [found], ["user lexicon"]
         if self.cmudict is not None:
-            found = self.cmudict.lookup(word)
+            found = self.cmudict.first_of_folded(key)
             if found is not None:
                 return [found], ["lexicon"]
         parts = [part for part in word.split("-") if part]
         if len(parts) > 1:
             pieces, sources = [], []
             for part in parts:
-                part_pieces, part_sources = self._word(part)
+                part_pieces, part_sources = self._word(part, wanted)
                 pieces.extend(part_pieces)
                 sources.extend(part_sources)
             return pieces, sources
         if 2 <= len(word) <= 5 and set(word) <= _CAPITALS:
-            letters = [self._word(letter)[0] for letter in word.lower()]
+            letters = [self._word(letter, wanted)[0] for letter in key]
             return [piece for pieces in letters for piece in pieces], ["letters"]
-        key = fold(word)
         if key and set(key) <= _MODEL_LETTERS and key.strip("'"):
+            wanted.add(key)
             return [_ModelWord(key)], ["model"]
         return [], ["unsupported"]
 
-    def _run_model(self, keys):
+    def _submit(self, keys):
+        """`(keys, future of the model's outputs for them)`; the keys shortest first (less padding)."""
+        keys = sorted(keys, key=lambda key: (len(key), key))
         with self._lock:
-            missing = sorted((key for key in keys if key not in self._model_cache), key=lambda key: (len(key), key))
-            if not missing:
-                return
-            outputs = self.model.predict(missing)
-            if len(self._model_cache) + len(missing) > MODEL_CACHE_SIZE:
+            if self._worker is None:
+                self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="g2p-model")
+        return keys, self._worker.submit(lambda: self.model.predict(keys))
+
+    def _remember(self, keys, outputs):
+        with self._lock:
+            if len(self._model_cache) + len(keys) > MODEL_CACHE_SIZE:
                 for key in list(self._model_cache)[: len(self._model_cache) // 2]:
                     del self._model_cache[key]
-            self._model_cache.update(zip(missing, outputs))
+            self._model_cache.update(zip(keys, outputs))
 
-    def _finish(self, token, pieces, source):
-        phonemes = [self._model_cache[piece.key] if isinstance(piece, _ModelWord) else piece for piece in pieces]
-        return Pronunciation(token, " ".join(phoneme for phoneme in phonemes if phoneme), source)
 
 
 @dataclasses.dataclass(frozen=True)
 class _ModelWord:
     key: str
+
+
+def _finished(token, pieces, source, found):
+    """The `Pronunciation` of a planned token; `found` holds the phonemes of its model words."""
+    if len(pieces) == 1:  # most tokens: one word
+        piece = pieces[0]
+        return Pronunciation(token, piece if type(piece) is str else found[piece.key], source)
+    phonemes = [piece if type(piece) is str else found[piece.key] for piece in pieces]
+    return Pronunciation(token, " ".join(phoneme for phoneme in phonemes if phoneme), source)
 
 
 _default = None
@@ -216,8 +252,9 @@ def pronounce(texts, lexicon=None, model=DEFAULT_MODEL, runtime=None):
 
 
 def _joined(sources):
-    unique = list(dict.fromkeys(sources))
-    return "+".join(unique)
+    if len(sources) == 1:
+        return sources[0]
+    return "+".join(dict.fromkeys(sources))
 
 
 def _as_lexicon(lexicon):

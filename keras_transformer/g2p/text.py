@@ -26,9 +26,9 @@ Rules of `tokenize` (whitespace of any kind only separates; nothing else is drop
 joiners, and a single pass over the tokens attaches signs, symbols and quotes.
 """
 
-import dataclasses
 import functools
 import re
+import typing
 import unicodedata
 
 from keras_transformer.errors import InvalidTypeError
@@ -48,14 +48,17 @@ _JOINERS = APOSTROPHES + HYPHENS + ".,:"
 _JOINER = re.compile(f"([{re.escape(_JOINERS)}])")
 _THREE_DIGITS = re.compile(r"\d{3}(?!\d)")
 _SHORT_DECADE = re.compile(r"\d\d[sS]")
+# What sends an ASCII text down the whole path: a digit, a currency or percent sign, a period between
+# letters (U.S., e.g.), an apostrophe that starts a word ('em, '90s). `_SIMPLE_TOKEN` splits the rest.
+_NOT_SIMPLE = re.compile(r"[0-9$%]|[A-Za-z]\.[A-Za-z]|(?<![A-Za-z])'[A-Za-z0-9]")
+_SIMPLE_TOKEN = re.compile(r"[A-Za-z]+(?:['\-][A-Za-z]+)*|\S")
 _FOLDED_CHARACTERS = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2010": "-", "\u2011": "-"})
 # The planes that hold letters and marks: 0-3, and 14 (variation selectors); scanning all 17 is slower.
 _SCANNED_CODE_POINTS = (range(0x40000), range(0xE0000, 0xE1000))
 
 
-@dataclasses.dataclass(frozen=True)
-class Token:
-    """A piece of a text, as `tokenize` found it.
+class Token(typing.NamedTuple):
+    """A piece of a text, as `tokenize` found it (a named tuple: made by the tens of thousands a second).
 
     Args:
         text: the token as the input writes it (case, accents and apostrophes kept).
@@ -83,10 +86,23 @@ def tokenize(text):
     """
     if not isinstance(text, str):
         raise InvalidTypeError(f"`text` must be a str. Received: text of type {type(text).__name__}")
+    if text.isascii() and _NOT_SIMPLE.search(text) is None:
+        # Plain English prose (ASCII, no digits, no abbreviation, no leading elision): the rules below
+        # reduce to words with inner apostrophes and hyphens, and one punctuation token a character.
+        return [Token(match, WORD if match[0].isalpha() else PUNCTUATION) for match in _SIMPLE_TOKEN.findall(text)]
+    return _tokens(text)
+
+
+def _tokens(text):
+    """`tokenize`'s whole path, for any text."""
     pieces = []  # [start, end, kind]
     for match in _pieces_pattern().finditer(text):
         if match.lastgroup == "run":
-            pieces.extend(_split_run(match.group(), match.start()))
+            run = match.group()
+            if run.isalpha():  # most runs: one word, nothing to split
+                pieces.append([match.start(), match.end(), WORD])
+            else:
+                pieces.extend(_split_run(run, match.start()))
         else:
             pieces.append([match.start(), match.end(), PUNCTUATION])
     return [Token(text[start:end], kind) for start, end, kind in _attach(text, pieces)]
@@ -211,6 +227,9 @@ def _attach(text, pieces):
 
     for current in pieces:
         start, end, kind = current
+        if kind == WORD and not (out and out[-1][1] == start and out[-1][2] == PUNCTUATION):
+            out.append(current)  # most words: nothing glued before them
+            continue
         if kind == NUMBER and text[start].isdecimal():
             if _SHORT_DECADE.fullmatch(text, start, end):
                 take_prefix(APOSTROPHES, alone=True)

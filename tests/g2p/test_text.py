@@ -160,3 +160,24 @@ def test_tokenize_rejects_non_str(value):
 def test_docstring_examples_run():
     result = doctest.testmod(text, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_plain_prose_shortcut_splits_as_the_whole_path():
+    """`tokenize` takes a shortcut for plain ASCII prose; on every text it takes it for, its tokens are the
+    whole path's (`text._tokens`): running text, and random ASCII strings rich in the characters that
+    matter (apostrophes, hyphens, periods, quotes)."""
+    import random
+
+    from keras_transformer.g2p import text as module
+
+    rng = random.Random(0)
+    alphabet = "abcXYZ'-.,!?\"() \t\n;:_/&*"
+    texts = ["Then Jesus said, \"Don't be afraid--it's I.\" They were well-known men's sons'.",
+             "rock'n'roll o'clock 'tis -hyphen- 'quoted' a.b. U.S. e.g. ...!?", "Mr. Smith, Mrs. Jones & co."]  # fmt: skip
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(5000)]
+    shortcut = 0
+    for sample in texts:
+        if module._NOT_SIMPLE.search(sample) is None:
+            shortcut += 1
+            assert tokenize(sample) == module._tokens(sample), sample
+    assert shortcut > 2000
