@@ -8,16 +8,17 @@ Each word is looked up, in this order:
    the source is the parts' sources, joined with "+" when they differ ("lexicon+model");
 4. a word in capitals of 2-5 letters that no lexicon lists is spelled letter by letter ("letters":
    GPU -> JH IY1 P IY1 Y UW1);
-5. any other word of the letters a-z and apostrophes goes to the zoo model ("model"), all such words of a
-   call in one batch, each distinct word once (and remembered by the `Pronouncer` for later calls);
+5. any other word of the letters a-z and apostrophes goes to the zoo model ("model"): each distinct word
+   of a call once, in batches of `MODEL_BATCH` that a worker thread decodes while the rest of the texts
+   are looked up (and remembered by the `Pronouncer` for later calls);
 6. a word in another script (Cyrillic, CJK, ...) that no lexicon lists gets no phonemes ("unsupported").
 
 A title or abbreviation followed by a period is read out ("Dr." -> doctor, "St." -> saint, "vs." ->
-versus: `TITLES`; source "abbreviation"). Case is ignored and accents are folded (café -> cafe) before every lookup. Numbers and symbols are
-read aloud in English (`keras_transformer.g2p.numbers.spell`: "$3.50" -> three dollars fifty cents), and
-each word of the reading is looked up as above; the source names the reading ("cardinal", "ordinal",
-"year", "decimal", "percent", "currency", "time", "letters and digits", "symbol"). Punctuation keeps
-its token with empty phonemes ("punctuation").
+versus: `TITLES`; source "abbreviation"). Case is ignored and accents are folded (café -> cafe) before
+every lookup. Numbers and symbols are read aloud in English (`keras_transformer.g2p.numbers.spell`:
+"$3.50" -> three dollars fifty cents), and each word of the reading is looked up as above; the source
+names the reading ("cardinal", "ordinal", "year", "decimal", "percent", "currency", "time", "letters
+and digits", "symbol"). Punctuation keeps its token with empty phonemes ("punctuation").
 """
 
 import concurrent.futures
@@ -115,7 +116,7 @@ class Pronouncer:
 
     def pronounce(self, texts):
         """One list of `Pronunciation`s for each text of `texts` (a list of str); the words no lexicon
-        lists are pronounced by the model in one batch."""
+        lists are pronounced by the model, each distinct one once, in batches."""
         texts = _validation.texts("texts", texts, method="pronounce")
         # The model's words go to a worker thread in batches as the texts are planned, so that the model
         # (which releases the GIL) decodes while Python goes on splitting and looking up.
