@@ -28,10 +28,11 @@ import threading
 import typing
 
 from keras_transformer import _validation
-from keras_transformer.errors import InvalidTypeError
+from keras_transformer.errors import InvalidArgumentError, InvalidTypeError
 from keras_transformer.g2p.lexicon import Lexicon
 from keras_transformer.g2p.numbers import spell
 from keras_transformer.g2p.text import fold, tokenize
+from keras_transformer.zoo import registry
 
 DEFAULT_MODEL = "g2p_en"
 # The model's words sent to it at once (CTranslate2 decodes two batches of 64 side by side).
@@ -88,6 +89,13 @@ class Pronouncer:
         self.cmudict = Lexicon.cmudict() if use_cmudict else None
         self._model_spec, self._runtime = model, runtime
         self._model = None if isinstance(model, (str, os.PathLike)) else model
+        if self._model is None:  # checked now, though it loads only when a word needs it
+            kind = registry.model_kind(model)  # a ZooError for an unknown name or folder
+            if kind != registry.SEQ2SEQ:
+                raise InvalidArgumentError(
+                    f"`model` must be a text-to-text zoo model that takes one word, like {DEFAULT_MODEL!r}. "
+                    f"Received: model={model!r} (a {kind.replace('_', ' ')} model)"
+                )
         self._model_cache = {}
         self._punctuation = {}  # punctuation token -> its reading (`spell`), or None
         self._lock = threading.Lock()

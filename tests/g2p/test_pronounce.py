@@ -172,6 +172,10 @@ def test_wrong_argument_types_are_named():
         pronounce(["fine", 3])
     with pytest.raises(TypeError, match="lexicon"):
         Pronouncer(lexicon=42)
+    with pytest.raises(ValueError, match="nosuch"):  # before any word needs the model
+        Pronouncer(model="nosuch")
+    with pytest.raises(ValueError, match="model='minilm_l6' .a sentence encoder model"):
+        Pronouncer(model="minilm_l6")
 
 
 def test_cli_prints_a_line_a_token_and_json(capfd):
