@@ -13,13 +13,14 @@ import numpy as np
 import pytest
 
 pytest.importorskip(
-    "ctranslate2", reason='the CTranslate2 runtime needs ctranslate2 (pip install "keras-transformer[ctranslate2]")'
+    "ctranslate2", reason='the CTranslate2 runtime needs ctranslate2 (pip install "ctranslate2>=4.5,<5", a core dependency)'
 )
 
 from keras_transformer import DecodingSettings, TextPipeline, TransformerConfig, build_transformer, zoo  # noqa: E402
 from keras_transformer.layers import sinusoidal_table  # noqa: E402
 from keras_transformer.text import Tokenizer  # noqa: E402
 from keras_transformer.zoo import ctranslate2 as runtime  # noqa: E402
+from keras_transformer.zoo import ctranslate2_convert as convert  # noqa: E402
 from keras_transformer.zoo.prepared import CACHE_VARIABLE  # noqa: E402
 from tests.zoo_inputs import test_split_pairs  # noqa: E402
 
@@ -132,7 +133,7 @@ def test_every_config_option_converts(fields, tmp_path):
 def test_positional_table_is_the_layers(g2p):
     for layout in ("interleaved", "tensor2tensor"):
         np.testing.assert_allclose(
-            runtime.positional_table(64, 256, layout), sinusoidal_table(64, 256, layout), atol=1e-7
+            convert.positional_table(64, 256, layout), sinusoidal_table(64, 256, layout), atol=1e-7
         )
 
 
@@ -155,13 +156,13 @@ def test_loading_imports_no_tensorflow(tmp_path):
 
 def test_the_cache_is_reused_and_a_damaged_one_converted_again(g2p, monkeypatch):
     runtime.load("g2p_en")  # converted here or by an earlier test
-    folder = runtime.converted_dir(g2p.path)
+    folder = convert.converted_dir(g2p.path)
     assert folder.parent.parent == pathlib.Path(os.environ[CACHE_VARIABLE])
     assert folder.name.startswith("g2p_en-") and not [
         path for path in folder.parent.iterdir() if path.name.startswith(".")
     ]
     with monkeypatch.context() as patch:
-        patch.setattr(runtime, "convert", lambda *args: pytest.fail("converted again"))
+        patch.setattr(convert, "convert", lambda *args: pytest.fail("converted again"))
         lines = []
         runtime.load("g2p_en", report=lines.append)
         assert lines == []
@@ -178,11 +179,11 @@ def test_the_cache_is_reused_and_a_damaged_one_converted_again(g2p, monkeypatch)
         assert len(lines) == 1 and "converting g2p_en" in lines[0], (name, lines)
         assert pipeline.predict(["transformer"]) == ["T R AE0 N S F AO1 R M ER0"]
     # A conversion by an older converter is replaced as well.
-    monkeypatch.setattr(runtime, "CONVERTER_VERSION", runtime.CONVERTER_VERSION + 1)
+    monkeypatch.setattr(convert, "CONVERTER_VERSION", convert.CONVERTER_VERSION + 1)
     lines = []
     runtime.load("g2p_en", report=lines.append)
     assert "another converter version" in lines[0]
-    assert json.loads((folder / runtime.PROVENANCE).read_text())["converter_version"] == runtime.CONVERTER_VERSION
+    assert json.loads((folder / convert.PROVENANCE).read_text())["converter_version"] == convert.CONVERTER_VERSION
 
 
 def test_settings_other_than_greedy_are_refused(g2p):
@@ -210,7 +211,7 @@ def test_settings_other_than_greedy_are_refused(g2p):
 
 def test_without_ctranslate2_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "ctranslate2", None)
-    with pytest.raises(zoo.RuntimeUnavailable, match=r'pip install "keras-transformer\[ctranslate2\]"'):
+    with pytest.raises(zoo.RuntimeUnavailable, match=r'pip install "ctranslate2>=4\.5,<5", a dependency of keras-transformer'):
         zoo.load("g2p_en", runtime="ctranslate2")
 
 
