@@ -57,7 +57,7 @@ def parse_dictionary(lines):
         head, *phonemes = line.split()
         if not phonemes:
             raise ValueError(f"Dictionary line {number} has a word but no phonemes: {line!r}")
-        word = _HEAD.fullmatch(head).group("word")
+        word = _HEAD.fullmatch(head).group("word") if head.endswith(")") else head  # the regex only for "(2)"
         pronunciation = " ".join(phonemes)
         pronunciations = entries.setdefault(word, [])
         if pronunciation not in pronunciations:

@@ -16,7 +16,7 @@ Example:
 import functools
 import re
 
-from keras_transformer.data.cmudict_file import default_source_path
+from keras_transformer.data.cmudict_file import default_source_path, parse_dictionary
 from keras_transformer.errors import DataError
 from keras_transformer.g2p.text import fold
 
@@ -131,19 +131,7 @@ class Lexicon:
 
 @functools.lru_cache(maxsize=1)
 def _cmudict():
-    """CMUdict, parsed on its known-good format (its lines are not checked symbol by symbol: a fast read)."""
+    """CMUdict, parsed as the dataset builder parses it (its lines are not checked symbol by symbol)."""
     path = default_source_path()
-    entries = {}
     with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            head, _, rest = line.partition(" ")
-            rest = rest.split("#", 1)[0].strip()
-            if not rest:
-                continue
-            word = _VARIANT.sub("", head) if head.endswith(")") else head
-            known = entries.get(word)
-            if known is None:
-                entries[word] = [rest]
-            elif rest not in known:
-                known.append(rest)
-    return Lexicon(entries, f"CMUdict ({path})")
+        return Lexicon(parse_dictionary(handle), f"CMUdict ({path})")

