@@ -187,9 +187,9 @@ def _text_chunks(args, what, size):
         if len(chunk) == size:
             yield start, chunk
             chunk, start = [], start + size
-    if chunk or not start:
-        if not chunk:
-            raise CommandError(f"standard input was empty: nothing to {what}")
+    if not chunk and not start:
+        raise CommandError(f"standard input was empty: nothing to {what}")
+    if chunk:
         yield start, chunk
 
 
