@@ -12,6 +12,7 @@ from keras_transformer.errors import InvalidArgumentError
 from keras_transformer.decoding import buckets, compiled
 from keras_transformer.decoding.dispatch import decode
 from keras_transformer.decoding.incremental import IncrementalDecoder
+from keras_transformer.decoding.prediction import BLANK_PATTERN, BLANK_PREDICTION, from_decoded, is_blank
 from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.layers import graph_checks_disabled
 from keras_transformer.models import config_of
@@ -117,8 +118,12 @@ class TextPipeline:
         return self._function("ids", settings or self.settings)
 
     def texts_function(self, settings=None):
-        """The compiled `texts (B,) string -> {"outputs": (B,) string}` function for `settings`
-        (default the pipeline's): the one function `predict` and the SavedModel run."""
+        """The compiled `texts (B,) string -> dict` function for `settings` (default the
+        pipeline's): the one function `predict` and the SavedModel run. Its outputs: `"outputs"` (B,)
+        string; `"scores"` (B,) float32, each output's log probability (the beam's score for beam
+        search); `"tokens"` (B, L) int32, the output ids (end id included, then 0s); `"token_scores"`
+        (B, L) float32, each id's log probability (then 0s). A blank text (empty or whitespace only,
+        `decoding.prediction.is_blank`) gives "" and scores of 0."""
         return self._function("texts", settings or self.settings)
 
     def _function(self, kind, settings):
@@ -160,9 +165,16 @@ class TextPipeline:
             def texts_to_texts(texts):
                 # A loaded signature does not enforce its TensorSpec's rank; ensure_shape does.
                 texts = tf.ensure_shape(texts, [None])
+                # A blank text becomes a source of padding only, which decodes to nothing (`decode`).
+                texts = tf.where(tf.strings.regex_full_match(texts, BLANK_PATTERN), "", texts)
                 ragged = source_tokenizer.tokenize(texts, max_length=max_length)
-                tokens = decode_ids(dense_source_ids(ragged))["tokens"]
-                return {"outputs": target_tokenizer.detokenize(tokens)}
+                result = decode_ids(dense_source_ids(ragged))
+                return {
+                    "outputs": target_tokenizer.detokenize(result["tokens"]),
+                    "scores": result["scores"],
+                    "tokens": result["tokens"],
+                    "token_scores": result["token_scores"],
+                }
 
             return tf.function(texts_to_texts, input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
 
@@ -170,18 +182,20 @@ class TextPipeline:
 
     # ---------------------------------------------------------------- Python API
 
-    def predict(self, texts, batch_size=64, progress=None, **overrides):
+    def predict(self, texts, batch_size=64, progress=None, return_scores=False, **overrides):
         """Outputs for `texts` (a list of str), in order.
 
         Args:
-            texts: the inputs; empty strings are allowed (the model sees an all-padding source).
+            texts: the inputs; a blank one (empty or whitespace only) gets "" without running the model.
             batch_size: how many texts go through the model at once (texts are grouped by length).
             progress: optional callable `progress(done, total)` called after each batch.
+            return_scores: give a `decoding.prediction.Prediction` per text (its text, its log
+                probability and its tokens' log probabilities) instead of a str.
             **overrides: `DecodingSettings` fields to change for this call (e.g. `strategy="beam"`);
                 None values are ignored.
 
         Returns:
-            A list of str.
+            A list of str, or of `Prediction`s with `return_scores=True`.
 
         Warns:
             UserWarning: naming the texts longer than the model's `max_length` ids, which are
@@ -189,19 +203,27 @@ class TextPipeline:
         """
         texts = check_texts(texts)
         batch_size = _validation.positive_int("batch_size", batch_size)
+        return_scores = _validation.boolean("return_scores", return_scores)
         function = self.texts_function(self.with_settings(**overrides))
         self._warn_truncated(texts, stacklevel=3)
-        # Texts of similar length go together (less padding, fewer shape buckets); outputs come
-        # back in the input order.
-        order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
-        outputs = [None] * len(texts)
+        # Blank texts are answered "" unrun; the others go in groups of similar length (less
+        # padding, fewer shape buckets), and outputs come back in the input order.
+        order = sorted((index for index, text in enumerate(texts) if not is_blank(text)), key=lambda index: len(texts[index]))
+        outputs = [BLANK_PREDICTION if return_scores else ""] * len(texts)
         for start in range(0, len(order), batch_size):
             indices = order[start : start + batch_size]
-            batch = function(tf.constant([texts[i] for i in indices], tf.string))["outputs"].numpy()
-            for index, text in zip(indices, batch):
-                outputs[index] = text.decode("utf-8")
+            result = {key: value.numpy() for key, value in function(tf.constant([texts[i] for i in indices], tf.string)).items()}
+            for row, index in enumerate(indices):
+                text = result["outputs"][row].decode("utf-8")
+                outputs[index] = (
+                    from_decoded(text, result["scores"][row], result["tokens"][row], result["token_scores"][row])
+                    if return_scores
+                    else text
+                )
             if progress is not None:
-                progress(min(start + batch_size, len(texts)), len(texts))
+                progress(len(texts) - len(order) + min(start + batch_size, len(order)), len(texts))
+        if progress is not None and texts and not order:
+            progress(len(texts), len(texts))
         return outputs
 
     def truncated(self, texts):

@@ -12,7 +12,7 @@ from keras import ops
 
 from keras_transformer import _backend
 from keras_transformer.decoding import buckets, compiled, search
-from keras_transformer.decoding.dispatch import decode
+from keras_transformer.decoding.dispatch import decode, nothing_for_empty_sources
 from keras_transformer.decoding.incremental import IncrementalDecoder
 from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.errors import InvalidArgumentError, InvalidTypeError
@@ -108,6 +108,8 @@ def generate(
         A dict with fixed keys whatever the strategy, L being the resolved `max_output_length`:
         `"tokens"` `(B, L)` int32, the best output: ids after the start id, up to and including the
         end id, then 0s; `"scores"` `(B,)` its log probability (length-normalized for beam search);
+        `"token_scores"` `(B, L)` float32, the log probability of each of its ids (end id included,
+        then 0s; they sum to the unnormalized score);
         `"candidates"` `(B, N, L)` and `"candidate_scores"` `(B, N)`, the n-best best-first
         (N = beam_size for beam search, 1 otherwise).
 
@@ -152,6 +154,7 @@ def generate(
         return {
             "tokens": ops.zeros((0, length), "int32"),
             "scores": ops.zeros((0,), "float32"),
+            "token_scores": ops.zeros((0, length), "float32"),
             "candidates": ops.zeros((0, count, length), "int32"),
             "candidate_scores": ops.zeros((0, count), "float32"),
         }
@@ -163,8 +166,8 @@ def generate(
             )
         with _no_autograd():
             encoder_tokens = ops.convert_to_tensor(encoder_tokens)
-            tokens, scores = search.uncached_greedy_search(decoder, encoder_tokens, length, start_id, end_id)
-        return _single(tokens, scores)
+            tokens, scores, token_scores = search.uncached_greedy_search(decoder, encoder_tokens, length, start_id, end_id)
+        return nothing_for_empty_sources(encoder_tokens, _single(tokens, scores, token_scores))
 
     if jit_compile is None and _backend.name() != "torch":
         padded = buckets.pad_to_bucket(encoder_tokens, decoder.max_length)
@@ -193,10 +196,11 @@ def _checked_ids(encoder_tokens, vocabulary):
     return array.astype("int32")
 
 
-def _single(tokens, scores):
+def _single(tokens, scores, token_scores):
     return {
         "tokens": tokens,
         "scores": scores,
+        "token_scores": token_scores,
         "candidates": ops.expand_dims(tokens, 1),
         "candidate_scores": ops.expand_dims(scores, 1),
     }

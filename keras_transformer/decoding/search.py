@@ -43,74 +43,79 @@ def _advance(choose, logits, step, finished, scores, end_id, output_ids=None):
 
     `choose(logits, step)` returns `(columns (B,), log_probs (B, V))`. With `output_ids` (n,) the
     logits cover only those ids (a shortlist's union, `IncrementalDecoder.output_ids`): the chosen
-    column is mapped to its id."""
+    column is mapped to its id. Returns `(chosen, scores, finished, gained)`, `gained` (B,) being the
+    chosen tokens' log probabilities (0 for rows already finished)."""
     chosen, log_probs = choose(logits, step)
     gained = ops.squeeze(ops.take_along_axis(log_probs, ops.expand_dims(chosen, 1), axis=1), 1)
     if output_ids is not None:
         chosen = ops.take(output_ids, chosen, axis=0)
     chosen = ops.where(finished, ops.zeros_like(chosen), chosen)
-    scores = scores + ops.where(finished, ops.zeros_like(gained), gained)
-    return chosen, scores, ops.logical_or(finished, ops.equal(chosen, end_id))
+    gained = ops.where(finished, ops.zeros_like(gained), gained)
+    return chosen, scores + gained, ops.logical_or(finished, ops.equal(chosen, end_id)), gained
 
 
 def _token_by_token(decoder, encoder_tokens, max_length, start_id, end_id, choose, length_factor=None):
-    """The cached loop behind greedy search and sampling: a `while_loop` over fixed-shape state."""
+    """The cached loop behind greedy search and sampling: a `while_loop` over fixed-shape state.
+    Returns `(tokens (B, L) int32, scores (B,), token_scores (B, L))`."""
     batch_size = ops.shape(encoder_tokens)[0]
     state = decoder.start(encoder_tokens, max_length)
     limits = length_limits(encoder_tokens, max_length, length_factor)
     output_ids = decoder.output_ids(state)
 
-    def cond(step, previous, tokens, finished, scores, caches):
+    def cond(step, previous, tokens, token_scores, finished, scores, caches):
         return ops.logical_and(step < max_length, ops.logical_not(ops.all(finished)))
 
-    def body(step, previous, tokens, finished, scores, caches):
+    def body(step, previous, tokens, token_scores, finished, scores, caches):
         logits, caches = decoder.step(previous, step, state, caches, restricted=True)
-        chosen, scores, finished = _advance(choose, logits, step, finished, scores, end_id, output_ids)
+        chosen, scores, finished, gained = _advance(choose, logits, step, finished, scores, end_id, output_ids)
         if limits is not None:
             finished = ops.logical_or(finished, step + 1 >= limits)
-        return step + 1, chosen, _write_column(tokens, step, chosen), finished, scores, caches
+        tokens, token_scores = _write_column(tokens, step, chosen), _write_column(token_scores, step, gained)
+        return step + 1, chosen, tokens, token_scores, finished, scores, caches
 
     loop_vars = (
         ops.convert_to_tensor(0, "int32"),
         ops.full((batch_size,), start_id, "int32"),
         ops.zeros((batch_size, max_length), "int32"),
+        ops.zeros((batch_size, max_length), "float32"),
         ops.zeros((batch_size,), "bool"),
         ops.zeros((batch_size,), "float32"),
         state["caches"],
     )
-    _, _, tokens, _, scores, _ = ops.while_loop(cond, body, loop_vars)
-    return tokens, scores
+    _, _, tokens, token_scores, _, scores, _ = ops.while_loop(cond, body, loop_vars)
+    return tokens, scores, token_scores
 
 
 def greedy_search(decoder, encoder_tokens, max_length, start_id, end_id, length_factor=None):
     """Pick the most likely token at every step until every row has produced `end_id` (or, with
     `length_factor`, its `length_limits` of ids).
 
-    Returns `(tokens (B, max_length) int32, scores (B,) float32)`: scores are the summed log
-    probabilities of the chosen tokens (end id included).
+    Returns `(tokens (B, max_length) int32, scores (B,) float32, token_scores (B, max_length)
+    float32)`: `token_scores` are the chosen tokens' log probabilities (end id included, then 0s) and
+    `scores` their sums.
     """
     return _token_by_token(decoder, encoder_tokens, max_length, start_id, end_id, _greedy_choice, length_factor)
 
 
 def uncached_greedy_search(decoder, encoder_tokens, max_length, start_id, end_id):
     """Greedy search that reruns the whole model on the whole prefix each step: the slow reference
-    the cached loop must match token for token. Eager Python loop."""
+    the cached loop must match token for token. Eager Python loop; returns what `greedy_search` does."""
     batch_size = int(ops.shape(encoder_tokens)[0])
     prefix = ops.full((batch_size, 1), start_id, "int32")
     finished = ops.zeros((batch_size,), "bool")
     scores = ops.zeros((batch_size,), "float32")
-    columns = []
+    columns, gains = [], []
     for _ in range(max_length):
         logits = decoder.full_logits(encoder_tokens, prefix)[:, -1, :]
-        chosen, scores, finished = _advance(_greedy_choice, logits, len(columns), finished, scores, end_id)
+        chosen, scores, finished, gained = _advance(_greedy_choice, logits, len(columns), finished, scores, end_id)
         columns.append(chosen)
+        gains.append(gained)
         # Finished rows keep feeding their own 0s; their outputs are ignored.
         prefix = ops.concatenate([prefix, ops.expand_dims(chosen, 1)], axis=1)
         if bool(ops.all(finished)):
             break
-    tokens = ops.stack(columns, axis=1)
-    tokens = ops.pad(tokens, [[0, 0], [0, max_length - len(columns)]])
-    return tokens, scores
+    padding = [[0, 0], [0, max_length - len(columns)]]
+    return ops.pad(ops.stack(columns, axis=1), padding), scores, ops.pad(ops.stack(gains, axis=1), padding)
 
 
 def _filter_logits(logits, top_k, top_p):
@@ -189,8 +194,8 @@ def sample(
 
     The draw at step t for row b uses a uniform number hashed from `(seed, t, b)`, so the same seed
     gives the same output, on every backend and in every runtime (it is not the backend's random
-    generator). Returns `(tokens (B, max_length), scores (B,))`, scores being the log probabilities
-    of the drawn tokens under the filtered, tempered distribution.
+    generator). Returns `(tokens (B, max_length), scores (B,), token_scores (B, max_length))`: the log
+    probabilities of the drawn tokens under the filtered, tempered distribution, and their sums.
     """
     key = _mix(seed % _MODULUS)  # a Python int
 
@@ -215,8 +220,9 @@ def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size
     finishes when the end id is among the step's `beam_size` best candidates. Stops when no live
     hypothesis can still beat the worst kept finished one, or at `max_length`.
 
-    Returns `(tokens (B, beam_size, max_length), scores (B, beam_size))`, best first; scores are
-    length-normalized log probabilities. An example with fewer finished hypotheses than beams fills
+    Returns `(tokens (B, beam_size, max_length), scores (B, beam_size), token_scores (B, beam_size,
+    max_length))`, best first; scores are length-normalized log probabilities, token scores each
+    token's own log probability (they sum to the score before normalization). An example with fewer finished hypotheses than beams fills
     the rest with its best live ones (normalized at `max_length`). With `length_factor` the search
     stops at the batch's longest `length_limits`, as Marian bounds a batch by its widest source.
     """
@@ -238,13 +244,13 @@ def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size
             indices = ops.expand_dims(indices, -1)
         return ops.take_along_axis(x, indices, axis=1)
 
-    def cond(step, alive_tokens, alive_scores, finished_tokens, finished_scores, caches):
+    def cond(step, alive_tokens, alive_scores, alive_gains, finished_tokens, finished_scores, finished_gains, caches):
         best_possible = alive_scores[:, 0] / length_penalty(max_length, alpha)
         worst_finished = finished_scores[:, -1]
         can_improve = ops.any(best_possible > worst_finished)
         return ops.logical_and(step < last_step, can_improve)
 
-    def body(step, alive_tokens, alive_scores, finished_tokens, finished_scores, caches):
+    def body(step, alive_tokens, alive_scores, alive_gains, finished_tokens, finished_scores, finished_gains, caches):
         previous = ops.where(
             step == 0,
             ops.full((batch_size * beams,), start_id, "int32"),
@@ -255,6 +261,7 @@ def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size
         candidates = ops.reshape(alive_scores[:, :, None] + log_probs, (batch_size, beams * vocabulary))
         # 2 * beams candidates: even if `beams` of them end, `beams` stay alive.
         top_scores, top_indices = ops.top_k(candidates, k=2 * beams)
+        gained = ops.take_along_axis(ops.reshape(log_probs, (batch_size, beams * vocabulary)), top_indices, axis=1)
         source_beam = top_indices // vocabulary
         token = ops.cast(top_indices % vocabulary, "int32")
         if output_ids is not None:
@@ -262,12 +269,15 @@ def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size
         candidate_tokens = gather_beams(alive_tokens, source_beam)  # (B, 2k, L)
         position = ops.one_hot(step, max_length, dtype="int32")  # write column `step`
         candidate_tokens = candidate_tokens * (1 - position) + ops.expand_dims(token, 2) * position
+        weights = ops.cast(position, "float32")
+        candidate_gains = gather_beams(alive_gains, source_beam) * (1.0 - weights) + ops.expand_dims(gained, 2) * weights
         ended = ops.equal(token, end_id)
 
         # Live: the best `beams` candidates that did not end.
         live_scores = ops.where(ended, ops.full_like(top_scores, NEG_INF), top_scores)
         live_scores, live_order = ops.top_k(live_scores, k=beams)
         alive_tokens = gather_beams(candidate_tokens, live_order)
+        alive_gains = gather_beams(candidate_gains, live_order)
         caches_from = ops.take_along_axis(source_beam, live_order, axis=1)  # (B, beams)
         flat_indices = flat(caches_from + ops.expand_dims(ops.arange(batch_size, dtype="int32"), 1) * beams)
         # Each block's cache (keys and values, or an SSRU's state) follows its hypothesis.
@@ -283,7 +293,8 @@ def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size
         merged_tokens = ops.concatenate([finished_tokens, candidate_tokens], axis=1)
         finished_scores, finished_order = ops.top_k(merged_scores, k=beams)
         finished_tokens = gather_beams(merged_tokens, finished_order)
-        return step + 1, alive_tokens, live_scores, finished_tokens, finished_scores, caches
+        finished_gains = gather_beams(ops.concatenate([finished_gains, candidate_gains], axis=1), finished_order)
+        return step + 1, alive_tokens, live_scores, alive_gains, finished_tokens, finished_scores, finished_gains, caches
 
     # Only the first beam is live at the start, or every beam would repeat the same hypothesis.
     initial_scores = ops.tile(ops.convert_to_tensor([[0.0] + [NEG_INF] * (beams - 1)], "float32"), (batch_size, 1))
@@ -291,15 +302,20 @@ def beam_search(decoder, encoder_tokens, max_length, start_id, end_id, beam_size
         ops.convert_to_tensor(0, "int32"),
         ops.zeros((batch_size, beams, max_length), "int32"),
         initial_scores,
+        ops.zeros((batch_size, beams, max_length), "float32"),
         ops.zeros((batch_size, beams, max_length), "int32"),
         ops.full((batch_size, beams), NEG_INF, "float32"),
+        ops.zeros((batch_size, beams, max_length), "float32"),
         state["caches"],
     )
-    step, alive_tokens, alive_scores, finished_tokens, finished_scores, _ = ops.while_loop(cond, body, loop_vars)
+    step, alive_tokens, alive_scores, alive_gains, finished_tokens, finished_scores, finished_gains, _ = ops.while_loop(
+        cond, body, loop_vars
+    )
     # Examples whose finished list has gaps take live hypotheses, normalized at the length reached.
     alive_normalized = alive_scores / length_penalty(step, alpha)
     merged_scores = ops.concatenate([finished_scores, alive_normalized], axis=1)
     merged_tokens = ops.concatenate([finished_tokens, alive_tokens], axis=1)
+    merged_gains = ops.concatenate([finished_gains, alive_gains], axis=1)
     scores, order = ops.top_k(merged_scores, k=beams)
-    return gather_beams(merged_tokens, order), scores
+    return gather_beams(merged_tokens, order), scores, gather_beams(merged_gains, order)
 

@@ -131,25 +131,46 @@ class ZooModel:
             other = "embed" if kind == SEQ2SEQ else "predict"
             raise TypeError(f"{self.name} is a {self.kind} model: use `{other}`, not `{method}`")
 
-    def predict(self, texts, batch_size=None, progress=None, **overrides):
+    def predict(self, texts, batch_size=None, progress=None, return_scores=False, flag=False, **overrides):
         """Outputs for `texts` (a list of str), in order, from the runtime's `predict`.
 
         Args:
-            texts: the inputs; empty strings are allowed.
+            texts: the inputs; a blank one (empty or whitespace only) gets "" without running the model.
             batch_size: texts decoded at once; None: the runtime's default (64 in TensorFlow and in
                 CTranslate2, 8 with the LiteRT generator, which decodes fastest in small batches).
             progress: optional callable `progress(done, total)` called after each batch.
+            return_scores: give a `Prediction` per text (`keras_transformer.decoding.prediction`): the
+                text, its log probability and each token's, the same in every runtime.
+            flag: give `Prediction`s with `flagged` and `reason` set: whether the output is likely
+                wrong, by the folder's calibrated threshold (`confidence.json`) and the task's own
+                checks (a date that does not exist, a number that is not one); see `zoo.confidence`.
             **overrides: `DecodingSettings` fields for this call (e.g. `strategy="beam"`); None values
                 are ignored. The LiteRT runtime decodes only with the folder's own settings (a
                 `ValueError` says which differ), CTranslate2 only greedily:
                 `zoo.load(name, runtime="auto", decoding={...})` picks a runtime that can.
 
         Returns:
-            A list of str.
+            A list of str, or of `Prediction`s with `return_scores` or `flag`.
         """
         self._require(SEQ2SEQ, "predict")
+        flag = _validation.boolean("flag", flag)
+        return_scores = _validation.boolean("return_scores", return_scores)
         sizes = {} if batch_size is None else {"batch_size": batch_size}
-        return self.runtime.predict(texts, progress=progress, **sizes, **overrides)
+        if not flag:
+            return self.runtime.predict(texts, progress=progress, return_scores=return_scores, **sizes, **overrides)
+        checker = self.confidence  # before decoding: a folder without a calibration is refused first
+        predictions = self.runtime.predict(texts, progress=progress, return_scores=True, **sizes, **overrides)
+        return checker.flag(texts, predictions, self.runtime)
+
+    @property
+    def confidence(self):
+        """The folder's calibrated `zoo.confidence.Confidence` (what `predict(..., flag=True)` flags
+        with); a `ZooError` when the folder has none."""
+        if not hasattr(self, "_confidence"):
+            from keras_transformer.zoo import confidence
+
+            self._confidence = confidence.read(self.path)
+        return self._confidence
 
     def encode_texts(self, texts):
         """Texts -> the `(B, S)` int32 source ids the runtime feeds the model (seq2seq)."""

@@ -179,7 +179,7 @@ def test_batch_of_zero_and_fixed_structure():
     out = generate(model, np.zeros((0, 5), "int32"), max_output_length=6, strategy="beam", beam_size=2)
     assert out["tokens"].shape == (0, 6) and out["candidates"].shape == (0, 2, 6)
     out = generate(model, sources(), max_output_length=6)
-    assert set(out) == {"tokens", "scores", "candidates", "candidate_scores"}
+    assert set(out) == {"tokens", "scores", "token_scores", "candidates", "candidate_scores"}
     assert out["candidates"].shape == (4, 1, 6)
 
 
