@@ -106,21 +106,56 @@ def one_of(name, value, choices):
 
 
 def texts(name, value, method="predict"):
-    """`value` as a list of str; `InvalidTypeError` (a `TypeError`) for one bare string, None or another non-iterable, or a
-    non-str item (naming its index). `method` is what the user called, for the hint."""
-    if isinstance(value, (str, bytes)):
+    """`value` as a list of str; `InvalidTypeError` (a `TypeError`) naming `name` and what was
+    received for one bare string, bytes, None or another non-iterable, a set or a dict (no order to
+    keep), or an item that is not a str (naming its index: a nested list, bytes, None). `method` is
+    what the user called, for the hint. Every runtime's `predict` checks its texts here, so each says
+    the same.
+
+    Example:
+    >>> texts("texts", ("one", "two"))
+    ['one', 'two']
+    >>> texts("texts", [["one"], "two"])
+    Traceback (most recent call last):
+    ...
+    keras_transformer.errors.InvalidTypeError: `texts` must hold str. Received: texts[0]=['one'] (type list): a nested list? predict takes one flat list of texts
+    """
+    if isinstance(value, str):
         raise InvalidTypeError(f"`{name}` must be a list of strings, not one string. Wrap it: {method}([text]).")
+    if isinstance(value, (bytes, bytearray)):
+        raise InvalidTypeError(
+            f"`{name}` must be a list of str, not bytes. Received: {name}={_shown(value)}; decode it first: "
+            f"{method}([data.decode('utf-8')])"
+        )
+    if isinstance(value, (collections.abc.Set, collections.abc.Mapping)):
+        raise InvalidTypeError(
+            f"`{name}` must be a list of strings (outputs come back in its order). Received: a "
+            f"{type(value).__name__}; pass list(...) in the order you want"
+        )
     try:
         value = list(value)
     except TypeError:
         raise InvalidTypeError(
-            f"`{name}` must be a list of strings. Received: {name}={value!r} (type {type(value).__name__}); "
+            f"`{name}` must be a list of strings. Received: {name}={_shown(value)} (type {type(value).__name__}); "
             f"e.g. {method}([\"text\"])"
         ) from None
     for index, text in enumerate(value):
         if not isinstance(text, str):
-            raise InvalidTypeError(f"`{name}` must hold str. Received: {type(text).__name__} at index {index}")
+            hint = {
+                "list": f": a nested list? {method} takes one flat list of texts",
+                "tuple": f": a nested list? {method} takes one flat list of texts",
+                "bytes": ": decode it first (data.decode('utf-8'))",
+            }.get(type(text).__name__, "")
+            raise InvalidTypeError(
+                f"`{name}` must hold str. Received: {name}[{index}]={_shown(text)} (type {type(text).__name__}){hint}"
+            )
     return value
+
+
+def _shown(value, limit=60):
+    """`repr(value)`, cut to `limit` characters: an error message quotes what it received, not a megabyte."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def known_fields(name, values, known, keywords=False):

@@ -5,6 +5,7 @@
     keras-transformer embed minilm_l6 "A man is eating food."      # sentence vectors, JSON lines
     keras-transformer pronounce "I read 3 books."                  # a line a token: token, ARPAbet, source
     echo -e "one\\ntwo" | keras-transformer predict g2p_en          # one input a line, in batches
+    keras-transformer predict dates_iso "May 3, 2021" --scores --flag   # how sure, and ? when likely wrong
     keras-transformer evaluate g2p_en [--limit 500]
     keras-transformer train reverse [--epochs 1 --output-dir runs/reverse ...]
     keras-transformer export g2p_en --format tflite --out out/
@@ -143,12 +144,40 @@ def cmd_predict(args):
     if args.runtime == "auto":
         _prepare_once(args.name)
     model = _load(args.name, kind="seq2seq", runtime=args.runtime, decoding=decoding, report=report)
+    if args.flag:
+        try:
+            model.confidence  # refused before decoding when the folder has no calibration
+        except UserError as error:
+            raise CommandError(str(error)) from None
     progress = _progress_bar(len(texts), enabled=not args.quiet)
     # Without --batch-size each runtime takes its own default (LiteRT decodes fastest in small batches).
-    outputs = model.predict(texts, batch_size=args.batch_size, progress=progress)
+    outputs = model.predict(
+        texts, batch_size=args.batch_size, progress=progress, return_scores=args.scores, flag=args.flag
+    )
     for text, output in zip(texts, outputs):
-        print(f"{text}\t{output}")
+        print(_prediction_line(text, output, args))
     return 0
+
+
+def _prediction_line(text, output, args):
+    """One output line of `predict`: the input and its output, tab-separated, then with `--scores` the
+    output's log probability and with `--flag` a `?` column (`?` for a likely wrong output, else
+    empty) and the reason; with `--json`, a JSON object with the same fields."""
+    if args.json:
+        values = {"input": text, "output": output if isinstance(output, str) else output.text}
+        if args.scores:
+            values.update(score=round(output.score, 6), token_scores=[round(value, 6) for value in output.token_scores])
+        if args.flag:
+            values.update(flagged=output.flagged, reason=output.reason)
+        return _json_line(values)
+    if isinstance(output, str):
+        return f"{text}\t{output}"
+    columns = [text, output.text]
+    if args.scores:
+        columns.append(f"{output.score:.4f}")
+    if args.flag:
+        columns += ["?" if output.flagged else "", output.reason or ""]
+    return "\t".join(columns)
 
 
 # Standard-input lines pronounced at once: the model's words of a chunk go in one batch, and output streams.
@@ -336,6 +365,14 @@ def build_parser():
     predict.add_argument("--runtime", choices=["auto", "litert", "ctranslate2", "tensorflow"], default="auto",
                          help="auto (default): the folder's TFLite generator in ai-edge-litert when it has one "
                               "and the options keep its decoding settings, else TensorFlow")  # fmt: skip
+    predict.add_argument("--scores", action="store_true",
+                         help="add each output's log probability (closer to 0: surer); with --json also each token's")  # fmt: skip
+    predict.add_argument("--flag", action="store_true",
+                         help="add a column holding ? for an output that is likely wrong, and why (the model's "
+                              "calibrated threshold and its task's checks: see the README)")  # fmt: skip
+    predict.add_argument("--json", action="store_true",
+                         help='one JSON object a line: {"input", "output"}, with "score" and "token_scores" '
+                              '(--scores), "flagged" and "reason" (--flag)')  # fmt: skip
     predict.set_defaults(run=cmd_predict)
 
     pronounce = commands.add_parser(

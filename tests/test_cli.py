@@ -4,6 +4,7 @@ bad option, an unknown model, a bad data file, a missing optional dependency nam
 install) is one line with exit status 2, while a bug keeps its traceback; every `--help` answers
 without TensorFlow."""
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -188,3 +189,27 @@ def test_help_needs_no_tensorflow(argv):
     result = run(*argv, blocked=["tensorflow"])
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.startswith("usage: keras-transformer"), result.stdout[:300]
+
+
+@pytest.mark.parametrize("runtime", ["tensorflow", "ctranslate2"])
+def test_predict_scores_as_a_column_and_in_json(runtime):
+    """`--scores` adds each output's log probability; `--json` carries it with the tokens' scores. A
+    blank input gets an empty output scored 0, the model unrun (issue 25)."""
+    from keras_transformer import zoo
+
+    expected = zoo.load("itn_numbers").predict(["one hundred", "   "], return_scores=True)
+    result = run("predict", "itn_numbers", "one hundred", "   ", "--scores", "--runtime", runtime)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"one hundred\t100\t{expected[0].score:.4f}", "   \t\t0.0000"]
+    result = run("predict", "itn_numbers", "one hundred", "", "--scores", "--json", "--runtime", runtime)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines[1] == {"input": "", "output": "", "score": 0.0, "token_scores": []}
+    assert lines[0]["output"] == "100" and lines[0]["score"] == pytest.approx(expected[0].score, abs=1e-4)
+    assert lines[0]["token_scores"] == pytest.approx(expected[0].token_scores, abs=1e-4)
+
+
+def test_predict_json_without_scores_is_input_and_output():
+    result = run("predict", "itn_numbers", "twenty one", "--json", "--runtime", "tensorflow")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"input": "twenty one", "output": "21"}

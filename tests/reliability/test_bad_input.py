@@ -249,7 +249,10 @@ def test_cli_missing_file(tmp_path):
         ("cat", r"not one string. Wrap it: predict\(\[text\]\)"),
         (None, r"`texts` must be a list of strings. Received: texts=None \(type NoneType\)"),
         (7, r"Received: texts=7 \(type int\)"),
-        (["a", None], r"NoneType at index 1"),
+        (["a", None], r"Received: texts\[1\]=None \(type NoneType\)"),
+        (b"cat", r"not bytes. Received: texts=b'cat'; decode it first"),
+        ([["a"]], r"texts\[0\]=\['a'\] \(type list\): a nested list\?"),
+        ({"a", "b"}, r"Received: a set"),
     ],
 )
 def test_predict_refuses_what_is_not_a_list_of_texts(entry, texts, message):
