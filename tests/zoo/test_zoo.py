@@ -92,7 +92,7 @@ def test_predict_refuses_bad_input(tiny_zoo):
     entry = zoo.load("tiny_test")
     with pytest.raises(TypeError, match="not one string"):
         entry.predict("abc")
-    with pytest.raises(TypeError, match="int at index 1"):
+    with pytest.raises(TypeError, match=r"Received: texts\[1\]=3 \(type int\)"):
         entry.predict(["a", 3])
     with pytest.raises(ValueError, match="batch_size=0"):
         entry.predict(["a"], batch_size=0)
