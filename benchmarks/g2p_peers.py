@@ -37,7 +37,6 @@ import json
 import os
 import pathlib
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -411,14 +410,10 @@ def phonetisaurus_lines(trained):
 
 def with_card_section(card, body):
     """`card` (Markdown) with its "## Against g2p-en" section replaced by one holding `body` (appended
-    when it has none). The section runs to the next level-2 heading or the end."""
-    section = f"{CARD_HEADING}\n\n{body.strip()}\n"
-    match = re.search(rf"^{re.escape(CARD_HEADING)}[ \t]*$", card, re.MULTILINE)
-    if match is None:
-        return card.rstrip("\n") + "\n\n" + section
-    following = re.search(r"^## ", card[match.end() :], re.MULTILINE)
-    after = "" if following is None else card[match.end() + following.start() :]
-    return card[: match.start()] + section + ("\n" + after if after else "")
+    when it has none): `zoo.card.with_section`."""
+    from keras_transformer.zoo.card import with_section
+
+    return with_section(card, CARD_HEADING, body)
 
 
 def write_card(directory, body):

@@ -12,7 +12,7 @@ from keras_transformer.errors import InvalidArgumentError
 from keras_transformer.decoding import buckets, compiled
 from keras_transformer.decoding.dispatch import decode
 from keras_transformer.decoding.incremental import IncrementalDecoder
-from keras_transformer.decoding.prediction import BLANK_PATTERN, BLANK_PREDICTION, from_decoded, is_blank
+from keras_transformer.decoding.prediction import BLANK_PATTERN, BLANK_PREDICTION, from_buffers, in_batches
 from keras_transformer.decoding.settings import DecodingSettings
 from keras_transformer.layers import graph_checks_disabled
 from keras_transformer.models import config_of
@@ -165,10 +165,11 @@ class TextPipeline:
             def texts_to_texts(texts):
                 # A loaded signature does not enforce its TensorSpec's rank; ensure_shape does.
                 texts = tf.ensure_shape(texts, [None])
-                # A blank text becomes a source of padding only, which decodes to nothing (`decode`).
-                texts = tf.where(tf.strings.regex_full_match(texts, BLANK_PATTERN), "", texts)
-                ragged = source_tokenizer.tokenize(texts, max_length=max_length)
-                result = decode_ids(dense_source_ids(ragged))
+                ids = dense_source_ids(source_tokenizer.tokenize(texts, max_length=max_length))
+                # A blank text becomes a source of padding only, which decodes to nothing (`decode`),
+                # whatever its tokenizer makes of it (a translation model's appends the end id).
+                blank = tf.strings.regex_full_match(texts, BLANK_PATTERN)
+                result = decode_ids(tf.where(blank[:, None], tf.zeros_like(ids), ids))
                 return {
                     "outputs": target_tokenizer.detokenize(result["tokens"]),
                     "scores": result["scores"],
@@ -206,25 +207,16 @@ class TextPipeline:
         return_scores = _validation.boolean("return_scores", return_scores)
         function = self.texts_function(self.with_settings(**overrides))
         self._warn_truncated(texts, stacklevel=3)
-        # Blank texts are answered "" unrun; the others go in groups of similar length (less
-        # padding, fewer shape buckets), and outputs come back in the input order.
-        order = sorted((index for index, text in enumerate(texts) if not is_blank(text)), key=lambda index: len(texts[index]))
-        outputs = [BLANK_PREDICTION if return_scores else ""] * len(texts)
-        for start in range(0, len(order), batch_size):
-            indices = order[start : start + batch_size]
-            result = {key: value.numpy() for key, value in function(tf.constant([texts[i] for i in indices], tf.string)).items()}
-            for row, index in enumerate(indices):
-                text = result["outputs"][row].decode("utf-8")
-                outputs[index] = (
-                    from_decoded(text, result["scores"][row], result["tokens"][row], result["token_scores"][row])
-                    if return_scores
-                    else text
-                )
-            if progress is not None:
-                progress(len(texts) - len(order) + min(start + batch_size, len(order)), len(texts))
-        if progress is not None and texts and not order:
-            progress(len(texts), len(texts))
-        return outputs
+
+        def decode_batches(batches):
+            for batch in batches:
+                result = {key: value.numpy() for key, value in function(tf.constant(batch, tf.string)).items()}
+                outputs = [text.decode("utf-8") for text in result["outputs"]]
+                if return_scores:
+                    outputs = from_buffers(outputs, result["scores"], result["tokens"], result["token_scores"])
+                yield outputs
+
+        return in_batches(texts, batch_size, decode_batches, BLANK_PREDICTION if return_scores else "", progress)
 
     def truncated(self, texts):
         """Indices of the `texts` whose ids exceed the model's `max_length` (they are truncated)."""

@@ -21,6 +21,7 @@ MODULES = [
     "keras_transformer.training.teacher_forcing",
     "keras_transformer.decoding.incremental",
     "keras_transformer.decoding.generation",
+    "keras_transformer.decoding.prediction",
     "keras_transformer.text.tokenizer",
     "keras_transformer.text.python_tokenizer",
     "keras_transformer.evaluation.metrics",
@@ -46,6 +47,10 @@ MODULES = [
     "keras_transformer.text.wordpiece",
     "keras_transformer.convert.safetensors",
     "keras_transformer.sentence_encoder",
+    "keras_transformer.data.labels",
+    "keras_transformer.zoo.confidence",
+    "keras_transformer.zoo.out_of_domain",
+    "keras_transformer.zoo.calibrate",
 ]
 
 

@@ -11,14 +11,15 @@ import itertools
 from keras_transformer.data import BUILDERS
 
 
-def test_split_pairs(info, count=None):
-    """The first `count` (all for None) test-split examples of the zoo model whose `ZooInfo` is `info`,
-    as `(source, target)` pairs, in the builder's generation order."""
+def test_split_pairs(info, count=None, split="test", field=None):
+    """The first `count` (all for None) examples of `split` (the test split by default) of the zoo
+    model whose `ZooInfo` is `info`, as `(source, target)` pairs, in the builder's generation order;
+    `field` names the target field (default `info.target_field`; e.g. `info.references_field`)."""
     builder = BUILDERS[info.dataset]
     config = builder.builder_configs[info.dataset_config or builder.DEFAULT_CONFIG_NAME] if builder.BUILDER_CONFIGS else None
     module = importlib.import_module(builder.__module__)
-    examples = itertools.islice(module.generate_examples(config, split="test"), count)
-    return [(example[info.source_field], example[info.target_field]) for _, example in examples]
+    examples = itertools.islice(module.generate_examples(config, split=split), count)
+    return [(example[info.source_field], example[field or info.target_field]) for _, example in examples]
 
 
 test_split_pairs.__test__ = False  # a helper, not a test

@@ -42,6 +42,7 @@ import tensorflow_datasets as tfds
 from keras_transformer.data.labels import NUM2WORDS_KINDS as KINDS  # noqa: E402
 from keras_transformer.data.labels import NUM2WORDS_LANGUAGES as LANGUAGES  # noqa: E402
 from keras_transformer.data.labels import NUM2WORDS_VARIANTS as VARIANTS  # noqa: E402
+from keras_transformer.data.labels import english_ordinal_suffix  # noqa: E402
 _FIRST_JAPANESE_ERA_YEAR = 645  # num2words refuses earlier years in Japanese
 _SPLIT_PERCENT = (("train", 90), ("validation", 95), ("test", 100))
 
@@ -58,18 +59,6 @@ def split_of(number):
         if bucket < limit:
             return split
     raise AssertionError("unreachable: the last limit is 100")
-
-
-def english_ordinal_suffix(number):
-    """ "st", "nd", "rd" or "th", as written after digits ("21st", "12th").
-
-    Example:
-    >>> [f"{n}{english_ordinal_suffix(n)}" for n in (1, 2, 3, 4, 11, 12, 13, 21, 102, 111)]
-    ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '102nd', '111th']
-    """
-    if number % 100 in (11, 12, 13):
-        return "th"
-    return {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
 
 
 def digits_for(number, language, kind):

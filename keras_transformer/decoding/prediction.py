@@ -73,7 +73,57 @@ def from_decoded(text, score, ids, token_scores):
     return Prediction(text, float(score), tuple(float(value) for value in np.asarray(token_scores)[:length]))
 
 
+def from_buffers(texts, scores, tokens, token_scores):
+    """The `Prediction`s of a decoded batch: `texts` (B,) str, `scores` (B,), and `tokens` (B, L) and
+    `token_scores` (B, L) as the decoder's fixed-size buffers (what `TextPipeline.texts_function` and
+    the LiteRT generator output)."""
+    return [from_decoded(*row) for row in zip(texts, scores, tokens, token_scores)]
+
+
 BLANK_PREDICTION = Prediction("", 0.0, ())
 
 
-__all__ = ["BLANK_PATTERN", "BLANK_PREDICTION", "Prediction", "WHITESPACE", "from_decoded", "is_blank", "output_length"]
+def in_batches(texts, batch_size, decode_batches, blank, progress=None):
+    """The outputs for `texts` (a list of str), in order: the loop of every runtime's `predict`.
+
+    A blank text (`is_blank`) gets `blank` (`""`, or `BLANK_PREDICTION`) and is not decoded. The
+    others go to `decode_batches` in batches of at most `batch_size` texts of similar length (less
+    padding, fewer shapes): `decode_batches(batches)` takes the batches (lists of str) and yields the
+    outputs of each in turn, so that a runtime may start them all at once or one after the other.
+    `progress(done, total)`, if given, is called after each batch, blank texts counting as done from
+    the start (and once, at the end, when every text is blank).
+
+    Example:
+    >>> decode = lambda batches: ([text.upper() for text in batch] for batch in batches)
+    >>> calls = []
+    >>> in_batches(["ab", " ", "c", "def"], 2, decode, "", lambda done, total: calls.append(done))
+    ['AB', '', 'C', 'DEF']
+    >>> calls
+    [3, 4]
+    """
+    order = sorted((index for index, text in enumerate(texts) if not is_blank(text)), key=lambda i: len(texts[i]))
+    batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    outputs = [blank] * len(texts)
+    done = len(texts) - len(order)
+    for indices, results in zip(batches, decode_batches([[texts[index] for index in indices] for indices in batches])):
+        for index, result in zip(indices, results, strict=True):
+            outputs[index] = result
+        done += len(indices)
+        if progress is not None:
+            progress(done, len(texts))
+    if progress is not None and texts and not batches:
+        progress(len(texts), len(texts))
+    return outputs
+
+
+__all__ = [
+    "BLANK_PATTERN",
+    "BLANK_PREDICTION",
+    "Prediction",
+    "WHITESPACE",
+    "from_buffers",
+    "from_decoded",
+    "in_batches",
+    "is_blank",
+    "output_length",
+]

@@ -1,4 +1,4 @@
-"""SavedModel export of a `TextPipeline`: text in, text out, decoded the way its settings say.
+"""SavedModel export of a `TextPipeline`: text in, text out (with scores), decoded the way its settings say.
 
 `serving_default` is the pipeline's own `texts_function`, the function `TextPipeline.predict` runs,
 so the export and `predict` cannot disagree. The SavedModel needs only TensorFlow to run: no import
@@ -12,12 +12,15 @@ class ServingModule(tf.Module):
     """What `export_saved_model` saves: the model's variables, both tokenizers and three functions.
 
     Signatures:
-        `serving_default`: `texts` `(B,)` string -> `outputs` `(B,)` string: the pipeline's
-            `texts_function` (tokenize, truncate to the model's `max_length`, encode, decode with the
-            cache as the pipeline's `DecodingSettings` say, detokenize). Empty strings are valid (an
-            all-padding source); a batch of zero gives zero outputs.
-        `generate_ids`: `encoder_tokens` `(B, S)` int32 -> `tokens` `(B, max_output_length)` int32
-            and `scores` `(B,)` float32, with the same settings; ids are checked first.
+        `serving_default`: `texts` `(B,)` string -> `outputs` `(B,)` string, `scores` `(B,)`
+            float32, `tokens` `(B, L)` int32 and `token_scores` `(B, L)` float32 (L the settings'
+            `max_output_length`): the pipeline's `texts_function` (tokenize, truncate to the model's
+            `max_length`, encode, decode with the cache as the pipeline's `DecodingSettings` say,
+            detokenize), which gives each output its log probability (the beam's score for beam
+            search), its ids (end id included, then 0s) and their log probabilities (then 0s). A
+            blank text (empty or whitespace only) gives "" scored 0; a batch of zero gives zero outputs.
+        `generate_ids`: `encoder_tokens` `(B, S)` int32 -> `tokens` `(B, L)` int32, `scores` `(B,)`
+            and `token_scores` `(B, L)` float32, with the same settings; ids are checked first.
         `logits`: `encoder_tokens` `(B, S)`, `decoder_tokens` `(B, T)` int32 -> `logits` `(B, T, V)`.
     """
 
@@ -46,7 +49,7 @@ class ServingModule(tf.Module):
             with tf.control_dependencies(checks):
                 encoder_tokens = tf.identity(encoder_tokens)
             result = decode_ids(encoder_tokens)
-            return {"tokens": result["tokens"], "scores": result["scores"]}
+            return {key: result[key] for key in ("tokens", "scores", "token_scores")}
 
         @tf.function(
             input_signature=[

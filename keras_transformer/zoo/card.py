@@ -398,6 +398,24 @@ def _metrics_lines(task, figures):
     return lines
 
 
+def with_section(card, heading, body):
+    r"""`card` (Markdown) with its level-2 section `heading` (e.g. "## Confidence") holding `body`:
+    the section's old text replaced, up to the next level-2 heading or the end; appended when the card
+    has no such section. What a script that measures one thing after packaging rewrites, leaving the rest.
+
+    Example:
+    >>> with_section("# m\n\n## A\n\nold\n\n## B\n\nkept\n", "## A", "new")
+    '# m\n\n## A\n\nnew\n\n## B\n\nkept\n'
+    """
+    section = f"{heading}\n\n{body.strip()}\n"
+    match = re.search(rf"^{re.escape(heading)}[ \t]*$", card, re.MULTILINE)
+    if match is None:
+        return card.rstrip("\n") + "\n\n" + section
+    following = re.search(r"^## ", card[match.end() :], re.MULTILINE)
+    after = "" if following is None else card[match.end() + following.start() :]
+    return card[: match.start()] + section + ("\n" + after if after else "")
+
+
 def card_stages(zoo_dir):
     """The stages of the zoo folder a run continues from, as its card tells them: every command of its
     Training block, the last one carrying the card's total `fit` minutes."""

@@ -13,15 +13,15 @@ folder, under `prepared.cache_dir()`:
         model.bin, config.json,                 CTranslate2's files (float32 weights)
         source_vocabulary.json, target_vocabulary.json
         keras_transformer.json                  what it was converted from (checksums, converter
-                                                version) and the output of an empty source
+                                                version)
         manifest.sha256                         every file above
 
 It is written into a temporary folder and renamed into place, checked against its manifest on every
 load, and converted again when damaged or made from other files.
 
 Greedy search only: CTranslate2's beam search ranks and stops otherwise than ours (`_settings_problem`).
-With the default `compute_type="float32"` the outputs are `zoo.load(name).predict`'s
-(tests/zoo/test_ctranslate2.py).
+With the default `compute_type="float32"` the outputs are `zoo.load(name).predict`'s, and so are the
+scores to 1e-4 (tests/zoo/test_ctranslate2.py, tests/zoo/test_scores_parity.py).
 """
 
 import json
@@ -30,11 +30,12 @@ import pathlib
 import numpy as np
 
 from keras_transformer import _validation
+from keras_transformer.decoding.prediction import BLANK_PREDICTION, Prediction, in_batches
 from keras_transformer.errors import InvalidArgumentError
 from keras_transformer.zoo.litert import load_tokenizer
 from keras_transformer.zoo.manifest import verify_manifest
 from keras_transformer.zoo.registry import SEQ2SEQ, ZooError, folder_kind, model_dir
-from keras_transformer.zoo.ctranslate2_convert import PROVENANCE, _import_ctranslate2, prepare
+from keras_transformer.zoo.ctranslate2_convert import _import_ctranslate2, prepare
 
 # "float32" gives TextPipeline's outputs; the int8 ones are faster and change a few (BENCHMARKS.md).
 COMPUTE_TYPES = ("float32", "int8", "int8_float32")
@@ -139,9 +140,9 @@ class CTranslate2Pipeline:
 
     Tokenizes with the folder's `PythonTokenizer`s (truncating to the model's `max_length`, as
     `TextPipeline` does), decodes the ids with `ctranslate2.Translator.translate_batch` (beam size 1,
-    at most `max_output_length` ids, the end id included, as ours), and detokenizes. A text with no
-    ids (an empty one) gets the output `TextPipeline` gives it, decoded at conversion (in float32):
-    CTranslate2 returns nothing for an empty source, where our model attends to no source position.
+    at most `max_output_length` ids, the end id included, as ours), and detokenizes. A blank text
+    gets "" unrun, as in every runtime; with `return_scores` each output id's log probability comes
+    from the logits CTranslate2 returns for the step that chose it.
 
     Args:
         directory: the zoo folder (use `load`, which checks the manifest and the settings).
@@ -185,8 +186,6 @@ class CTranslate2Pipeline:
         self.settings = _merged(self.settings, decoding or {})
         self.source_tokenizer = load_tokenizer(directory / "source_vocabulary.json")
         self.target_tokenizer = load_tokenizer(directory / "target_vocabulary.json")
-        provenance = json.loads((self.model_dir / PROVENANCE).read_text(encoding="utf-8"))
-        self._empty_source_ids = provenance["empty_source_ids"]
         self.compute_type = compute_type
         self.translator = ctranslate2.Translator(
             str(self.model_dir),
@@ -219,61 +218,72 @@ class CTranslate2Pipeline:
             ids[index, : len(row)] = row
         return ids
 
-    def predict(self, texts, batch_size=BATCH_SIZE, progress=None, **overrides):
+    def predict(self, texts, batch_size=BATCH_SIZE, progress=None, return_scores=False, **overrides):
         """Outputs for `texts` (a list of str), in order: what `TextPipeline.predict` gives.
 
         Args:
-            texts: the inputs; empty strings are allowed.
+            texts: the inputs; a blank one (empty or whitespace only) gets "" without running the
+                translator.
             batch_size: how many texts a `translate_batch` call decodes (texts of similar length go
                 together).
             progress: optional callable `progress(done, total)` called after each batch.
+            return_scores: give a `decoding.prediction.Prediction` per text (its text, its log
+                probability and its tokens' log probabilities, as `TextPipeline`'s greedy search
+                gives them) instead of a str.
             **overrides: `DecodingSettings` fields for this call; greedy search only (see
                 `unsupported_settings`): an `UnsupportedSettings` error says why not.
 
         Returns:
-            A list of str.
+            A list of str, or of `Prediction`s with `return_scores=True`.
         """
         texts = _validation.texts("texts", texts)
         batch_size = _validation.positive_int("batch_size", batch_size)
+        return_scores = _validation.boolean("return_scores", return_scores)
         problem = self.unsupported_settings(**overrides)
         if problem:
             raise UnsupportedSettings(f"{problem}; zoo.load({self.name!r}) (TensorFlow) decodes with any settings")
         max_output_length = _merged(self.settings, overrides)["max_output_length"]
-        rows = self.source_tokenizer.tokenize(texts, max_length=self.max_length)
-        outputs = [None] * len(texts)
-        empty = self.target_tokenizer.detokenize(self._empty_source_ids[:max_output_length])
-        order = []
-        for index, row in enumerate(rows):
-            if row:
-                order.append(index)
-            else:
-                outputs[index] = empty
-        order.sort(key=lambda index: len(rows[index]))
         options = {
             "beam_size": 1,
             "max_decoding_length": max_output_length,  # the end id counts, as in ours
             "min_decoding_length": 0,  # CTranslate2's default, 1, would forbid ending at once
             "max_input_length": 0,  # rows are truncated already
+            "return_end_token": True,  # the end id is an output id, scored as ours is
+            # Each step's logits over the vocabulary: the log probabilities of the ids chosen, in one pass.
+            "return_logits_vocab": return_scores,
         }
-        # Every batch is queued at once, so that `inter_threads` translators decode them side by side.
-        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
-        pending = [
-            self.translator.translate_batch(
-                [[str(i) for i in rows[index]] for index in batch], asynchronous=True, **options
-            )
-            for batch in batches
-        ]
-        done = len(texts) - len(order)
-        for batch, results in zip(batches, pending):
-            ids = [[int(token) for token in result.result().hypotheses[0]] for result in results]
-            for index, text in zip(batch, self.target_tokenizer.detokenize(ids)):
-                outputs[index] = text
-            done += len(batch)
-            if progress is not None:
-                progress(done, len(texts))
-        if progress is not None and not batches and texts:
-            progress(len(texts), len(texts))
-        return outputs
+
+        def decode_batches(batches):
+            # Every batch is queued at once, so that `inter_threads` translators decode them side by side.
+            sources = [self.source_tokenizer.tokenize(batch, max_length=self.max_length) for batch in batches]
+            pending = [
+                self.translator.translate_batch([[str(i) for i in row] for row in rows], asynchronous=True, **options)
+                for rows in sources
+            ]
+            for results in pending:
+                results = [result.result() for result in results]
+                # A source without ids (a text the tokenizer reads as nothing) decodes to no hypothesis
+                # ids at all, as a source of padding only does in ours.
+                ids = [[int(token) for token in result.hypotheses[0]] for result in results]
+                outputs = self.target_tokenizer.detokenize(ids)
+                if return_scores:
+                    outputs = [_scored(*row) for row in zip(outputs, ids, (result.logits[0] for result in results))]
+                yield outputs
+
+        return in_batches(texts, batch_size, decode_batches, BLANK_PREDICTION if return_scores else "", progress)
+
+
+def _scored(text, ids, logits):
+    """The `Prediction` of an output `text` whose ids are `ids` (end id included), from `logits`, the
+    translator's logits over the vocabulary at each step (`return_logits_vocab`): each id's log
+    probability, and their sum, as greedy search scores it."""
+    if not ids:
+        return Prediction(text, 0.0, ())
+    logits = np.stack([np.asarray(step, dtype=np.float64) for step in logits])  # (T, V)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # log_softmax, (T, V)
+    token_scores = log_probs[np.arange(len(ids)), ids]
+    return Prediction(text, float(token_scores.sum()), tuple(float(value) for value in token_scores))
 
 
 __all__ = [

@@ -18,7 +18,8 @@ from keras_transformer.zoo.prepared import cache_dir
 from keras_transformer.zoo.registry import ZooError
 
 # Bumped whenever the converter writes something else for the same zoo folder: older caches convert again.
-CONVERTER_VERSION = 1
+# 2: no second model decoding an empty source (a blank text is answered "" unrun).
+CONVERTER_VERSION = 2
 PROVENANCE = "keras_transformer.json"
 MANIFEST = "manifest.sha256"
 # The zoo folder's files a conversion reads.
@@ -84,8 +85,6 @@ def _cache_problem(folder, directory):
         return f"the one there has an unreadable {PROVENANCE}"
     if {key: provenance.get(key) for key in ("converter_version", "sources")} != _provenance(directory):
         return "the one there was converted from other files or by another converter version"
-    if not isinstance(provenance.get("empty_source_ids"), list):
-        return f"the one there has no empty-source output in {PROVENANCE}"
     return None
 
 
@@ -131,10 +130,7 @@ def convert(directory, output_dir):
     }
     output_dir.mkdir(parents=True, exist_ok=True)
     _save_spec(transformer_spec(config, arrays), config, special, output_dir)
-    with tempfile.TemporaryDirectory(prefix=".empty-source-", dir=output_dir.parent) as scratch:
-        _save_spec(transformer_spec(config, arrays, empty_source=True), config, special, scratch)
-        empty_source_ids = _greedy_ids(scratch, [special["unk_token"]], config["max_length"])
-    provenance = {**_provenance(directory), "model": directory.name, "empty_source_ids": empty_source_ids}
+    provenance = {**_provenance(directory), "model": directory.name}
     (output_dir / PROVENANCE).write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     names = sorted(path.name for path in output_dir.iterdir() if path.name != MANIFEST)
     lines = [f"{sha256_file(output_dir / name)}  {name}" for name in names]
@@ -152,15 +148,6 @@ def _save_spec(spec, config, special, output_dir):
     spec.validate()
     spec.optimize(quantization="float32")
     spec.save(str(output_dir))
-
-
-def _greedy_ids(model_dir, source, max_length):
-    """The ids (end id included, if reached) greedy search gives `source` (tokens) in float32."""
-    translator = _import_ctranslate2().Translator(str(model_dir), device="cpu", compute_type="float32")
-    result = translator.translate_batch(
-        [source], beam_size=1, max_decoding_length=max_length, min_decoding_length=0, return_end_token=True
-    )[0]
-    return [int(token) for token in result.hypotheses[0]]
 
 
 def read_weights(path):
@@ -196,7 +183,7 @@ class _Weights:
         return array
 
 
-def transformer_spec(config, arrays, empty_source=False):
+def transformer_spec(config, arrays):
     """The `ctranslate2.specs.TransformerSpec` of the `TransformerConfig` fields `config` (a dict, as in
     config.json) holding the weights `arrays` (`read_weights`).
 
@@ -205,10 +192,6 @@ def transformer_spec(config, arrays, empty_source=False):
     and "token_embedding_1" the source's; "dense" is an untied output projection), then each layer's
     attributes (`transformer_encoder/blocks/transformer_encoder_block_1/self_attention/query_dense`),
     `vars/0` a kernel or a norm's γ, `vars/1` a bias or β.
-
-    With `empty_source` the source-target attention's values are zero, so that every attention output
-    is its projection's bias: what our model computes for a source with no ids (it attends to no
-    position), which CTranslate2 would not decode.
     """
     from ctranslate2.specs import common_spec
     from ctranslate2.specs import transformer_spec as specs
@@ -284,9 +267,6 @@ def transformer_spec(config, arrays, empty_source=False):
         layer_norm(layer.self_attention.layer_norm, f"{self_attention}_norm")
         projections(layer.attention.linear[0], source_attention, ("query_dense",))
         projections(layer.attention.linear[1], source_attention, ("key_dense", "value_dense"))
-        if empty_source:
-            values = layer.attention.linear[1]  # rows D to 2D - 1 project the values
-            values.weight[d_model:], values.bias[d_model:] = 0.0, 0.0
         attention_output(layer.attention.linear[2], source_attention)
         layer_norm(layer.attention.layer_norm, f"{source_attention}_norm")
         feed_forward(layer.ffn, f"{path}/feed_forward")

@@ -4,8 +4,9 @@ running one, and so does `zoo.load(name, runtime="auto")` (what `keras-transform
 whenever the folder has a generator and the decoding settings allow.
 
 The generator decodes with the folder's own `DecodingSettings` (`zoo.json`), the ones it was built
-with (`zoo.write_generator`), and gives what `zoo.load(name).predict` gives: a parity test checks every
-zoo model on its test inputs. Other settings (a strategy override, say) need the TensorFlow pipeline.
+with (`zoo.write_generator`), and gives what `zoo.load(name).predict` gives, scores included: parity
+tests check every zoo model on its test inputs. Other settings (a strategy override, say) need the
+TensorFlow pipeline.
 """
 
 import json
@@ -14,12 +15,17 @@ import pathlib
 import numpy as np
 
 from keras_transformer import _validation
+from keras_transformer.decoding.prediction import BLANK_PREDICTION, from_buffers, in_batches
 from keras_transformer.text import sentencepiece_model
 from keras_transformer.text.python_tokenizer import PythonTokenizer
 from keras_transformer.zoo.manifest import read_manifest, verify_manifest
 from keras_transformer.zoo.registry import SEQ2SEQ, ZooError, folder_kind, model_dir
 
 GENERATOR = "generator.tflite"
+# The generator's signature, and the outputs that give scores (`export.tflite.generator_tflite`): a file
+# written before scores existed lacks them.
+SIGNATURE = "serving_default"
+SCORED_OUTPUTS = ("scores", "token_scores")
 # Texts a generator call decodes by default: small batches decoded fastest on CPU (BENCHMARKS.md).
 BATCH_SIZE = 8
 
@@ -75,6 +81,7 @@ class LiteRTPipeline:
 
     Attributes:
         name: the folder's name.
+        directory: the folder, a `pathlib.Path`.
         settings: the folder's decoding settings as a dict (`DecodingSettings.to_dict()`, with
             `max_output_length` resolved), the ones the generator decodes with.
         source_tokenizer, target_tokenizer: `PythonTokenizer`s (or `SentencePiecePythonTokenizer`s).
@@ -89,13 +96,15 @@ class LiteRTPipeline:
         values = json.loads((directory / "zoo.json").read_text(encoding="utf-8"))
         config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
         self.name = directory.name
+        self.directory = directory
         self.max_length = config["max_length"]
         self.settings = dict(values["decoding"])
         self.settings["max_output_length"] = self.settings.get("max_output_length") or self.max_length
+        self._prepared_from = values.get("prepared_from")  # a translation model's prepared runtime
         self.source_tokenizer = load_tokenizer(directory / "source_vocabulary.json")
         self.target_tokenizer = load_tokenizer(directory / "target_vocabulary.json")
         self._interpreter = Interpreter(model_path=str(directory / GENERATOR), num_threads=num_threads)
-        self._generate = self._interpreter.get_signature_runner()
+        self._generate = self._interpreter.get_signature_runner(SIGNATURE)
 
     def __repr__(self):
         return f"LiteRTPipeline(name={self.name!r}, settings={self.settings})"
@@ -122,36 +131,63 @@ class LiteRTPipeline:
             ids[index, : len(row)] = row
         return ids
 
-    def predict(self, texts, batch_size=BATCH_SIZE, progress=None, **overrides):
+    def predict(self, texts, batch_size=BATCH_SIZE, progress=None, return_scores=False, **overrides):
         """Outputs for `texts` (a list of str), in order: what `TextPipeline.predict` gives.
 
         Args:
-            texts: the inputs; empty strings are allowed.
+            texts: the inputs; a blank one (empty or whitespace only) gets "" without running the
+                generator.
             batch_size: how many texts the generator decodes at once (texts of similar length go
                 together, each batch padded to its longest). The default, 8, decoded fastest on CPU
                 (see BENCHMARKS.md).
             progress: optional callable `progress(done, total)` called after each batch.
+            return_scores: give a `decoding.prediction.Prediction` per text (its text, its log
+                probability and its tokens' log probabilities) instead of a str.
             **overrides: `DecodingSettings` fields; each must equal the folder's (see
                 `unsupported_settings`): a `ValueError` says which does not.
 
         Returns:
-            A list of str.
+            A list of str, or of `Prediction`s with `return_scores=True`.
+
+        Raises:
+            ZooError: with `return_scores`, a generator written before generators gave scores.
         """
         texts = _validation.texts("texts", texts)
         batch_size = _validation.positive_int("batch_size", batch_size)
+        return_scores = _validation.boolean("return_scores", return_scores)
         problem = self.unsupported_settings(**overrides)
         if problem:
             raise ValueError(f"{problem}; zoo.load({self.name!r}) (TensorFlow) decodes with any settings")
-        order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
-        outputs = [None] * len(texts)
-        for start in range(0, len(order), batch_size):
-            indices = order[start : start + batch_size]
-            tokens = self._generate(encoder_tokens=self.encode_texts([texts[i] for i in indices]))["tokens"]
-            for index, text in zip(indices, self.target_tokenizer.detokenize(tokens)):
-                outputs[index] = text
-            if progress is not None:
-                progress(min(start + batch_size, len(texts)), len(texts))
-        return outputs
+        if return_scores:
+            self._require_scores()
+
+        def decode_batches(batches):
+            for batch in batches:
+                result = self._generate(encoder_tokens=self.encode_texts(batch))
+                outputs = self.target_tokenizer.detokenize(result["tokens"])
+                if return_scores:
+                    outputs = from_buffers(outputs, result["scores"], result["tokens"], result["token_scores"])
+                yield outputs
+
+        return in_batches(texts, batch_size, decode_batches, BLANK_PREDICTION if return_scores else "", progress)
+
+    def _require_scores(self):
+        """A `ZooError` saying how to write the generator again when it has no score outputs."""
+        outputs = self._interpreter.get_signature_list()[SIGNATURE]["outputs"]
+        missing = [name for name in SCORED_OUTPUTS if name not in outputs]
+        if not missing:
+            return
+        if self._prepared_from:
+            rebuild = f"`keras-transformer zoo prepare {self._prepared_from}` writes it again"
+        else:
+            rebuild = (
+                f"write it again in Python: folder = {str(self.directory)!r}; "
+                "zoo.write_generator(folder, zoo.load(folder).runtime); zoo.write_manifest(folder)"
+            )
+        raise ZooError(
+            f"{self.directory / GENERATOR} was written before generators gave scores (it has no "
+            f"{' or '.join(missing)} output); {rebuild}."
+        )
 
 
 __all__ = ["GENERATOR", "LiteRTPipeline", "has_generator", "load", "load_tokenizer"]

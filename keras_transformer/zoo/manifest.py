@@ -9,8 +9,9 @@ FILES = ("config.json", "zoo.json", "source_vocabulary.json", "target_vocabulary
 # A sentence-encoder or translation folder converts its weights from a pip package on load (its
 # zoo.json records the package's checksums), so it holds only these.
 SENTENCE_ENCODER_FILES = ("zoo.json", "card.md")
-# In the manifest when present; once listed, checked like the others.
-OPTIONAL_FILES = ("history.csv", "generator.tflite")
+# In the manifest when present; once listed, checked like the others. confidence.json: what
+# `predict(..., flag=True)` flags with (`zoo.confidence`, written by `zoo.calibrate`).
+OPTIONAL_FILES = ("history.csv", "generator.tflite", "confidence.json")
 
 
 def required_files(directory):

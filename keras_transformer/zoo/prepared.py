@@ -4,7 +4,8 @@ the user's cache, so that later runs start without TensorFlow.
 A translation folder holds no weights (they are converted from a pip package when loaded: seconds of
 TensorFlow import, conversion and tracing). `prepare(name)` does that once and writes, into
 `$KERAS_TRANSFORMER_CACHE` (default `$XDG_CACHE_HOME/keras_transformer`, else
-`~/.cache/keras_transformer`), a folder named after the model and its converted weights' sha256:
+`~/.cache/keras_transformer`), a folder named after the model, its converted weights' sha256 and the
+format of what is prepared (`FORMAT`):
 
     generator.tflite           float32, decoding with the folder's settings (shortlist included)
     config.json, zoo.json      the model's sizes and decoding settings
@@ -32,6 +33,9 @@ CACHE_VARIABLE = "KERAS_TRANSFORMER_CACHE"
 GENERATOR = "generator.tflite"
 FILES = (GENERATOR, "config.json", "zoo.json", "source_vocabulary.json", "target_vocabulary.json")
 MANIFEST = "manifest.sha256"
+# Bumped whenever `prepare` writes something older runtimes lack, so that a folder prepared before is
+# never found (and is prepared again): 2, the generator outputs scores (`export.tflite.generator_tflite`).
+FORMAT = 2
 
 
 def cache_dir():
@@ -44,7 +48,7 @@ def cache_dir():
 
 def prepared_dir(directory, info):
     """The prepared runtime's folder for the zoo folder `directory` whose zoo.json is `info`."""
-    return cache_dir() / "zoo" / f"{pathlib.Path(directory).name}-{info.weights_sha256[:16]}"
+    return cache_dir() / "zoo" / f"{pathlib.Path(directory).name}-{info.weights_sha256[:16]}-v{FORMAT}"
 
 
 def find(directory, info):
@@ -79,7 +83,7 @@ def prepare(directory, report=None):
     target = pipeline.target_tokenizer
     tflite.write(folder / GENERATOR, tflite.generator_tflite(pipeline.decoder, pipeline.settings, target.start_id, target.end_id))
     (folder / "config.json").write_text(pipeline.config.to_json() + "\n", encoding="utf-8")
-    values = {"task": info.task, "prepared_from": directory.name, "weights_sha256": info.weights_sha256}
+    values = {"task": info.task, "prepared_from": directory.name, "weights_sha256": info.weights_sha256, "format": FORMAT}
     values["decoding"] = pipeline.settings.to_dict()
     (folder / "zoo.json").write_text(json.dumps(values, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     pipeline.source_tokenizer.save(folder / "source_vocabulary.json")

@@ -93,11 +93,12 @@ def test_saved_model_id_signatures_and_edge_cases(exported):
         "        call(); errors.append(None)\n"
         "    except Exception as e:\n"
         "        errors.append(type(e).__name__ + ': ' + str(e)[:300])\n"
-        "print(json.dumps({'tokens': gen['tokens'].numpy().tolist(), 'logits_shape': list(logits.shape),\n"
+        "print(json.dumps({'tokens': gen['tokens'].numpy().tolist(), 'logits_shape': list(logits.shape), 'keys': sorted(gen),\n"
         "                  'empty': list(empty.shape), 'errors': errors}))",
         exported["directory"],
     )
     assert got["tokens"] == tokens.tolist()
+    assert got["keys"] == ["scores", "token_scores", "tokens"]
     assert got["logits_shape"] == [len(TEXTS), 3, exported["target"].vocabulary_size]
     assert got["empty"] == [0]
     dtype_error, rank_error, range_error, length_error = got["errors"]
@@ -126,6 +127,10 @@ def test_tflite_generator_matches_keras_greedy_for_every_length(exported):
     _, tokens, ids = keras_greedy_texts(exported, TEXTS)
     out = tflite_run(exported["written"]["tflite"]["generator"], encoder_tokens=ids)
     np.testing.assert_array_equal(out["tokens"], tokens)
+    expected = generate(exported["model"], ids, max_output_length=MAX_OUTPUT)
+    np.testing.assert_allclose(out["scores"], expected["scores"], atol=1e-5)
+    np.testing.assert_allclose(out["token_scores"], expected["token_scores"], atol=1e-5)
+    assert not out["scores"][TEXTS.index("")] and not out["token_scores"][TEXTS.index("")].any()
     # Dynamic source length: one row at a time, each trimmed to its own length.
     for row, expected in zip(ids, tokens):
         length = max(1, int((row != 0).sum()))

@@ -10,8 +10,12 @@ import sys
 
 import keras
 import pytest
+import tensorflow as tf
 
 from keras_transformer import DecodingSettings, TextPipeline, TransformerConfig, build_transformer, zoo
+from keras_transformer.decoding.dispatch import decode
+from keras_transformer.export import tflite
+from keras_transformer.layers import graph_checks_disabled
 from keras_transformer.text import Tokenizer
 from keras_transformer.zoo import litert
 
@@ -51,7 +55,7 @@ def test_predict_equals_the_tensorflow_pipeline(folders, strategy):
     calls = []
     got = pipeline.predict(TEXTS, batch_size=3, progress=lambda done, total: calls.append((done, total)))
     assert got == keras_pipeline.predict(TEXTS, batch_size=3)
-    assert calls == [(3, 8), (6, 8), (8, 8)]
+    assert calls == [(4, 8), (7, 8), (8, 8)]  # the empty text is done from the start
     assert pipeline.predict([]) == []
     # Each text alone gives what it gives in a batch (per-batch padding changes nothing).
     assert [pipeline.predict([text])[0] for text in TEXTS] == got
@@ -105,6 +109,31 @@ def test_a_folder_without_generator_or_with_a_changed_one(folders, tmp_path):
     assert not generator.exists()
     with pytest.raises(ValueError, match="the folder's decoding settings"):
         zoo.write_generator(tmp_path / "tiny", pipeline)
+
+
+def test_a_generator_without_scores_decodes_and_says_how_to_write_it_again(tmp_path):
+    """A generator.tflite written before generators gave scores (outputs "tokens" and "lengths" only)
+    still decodes; asked for scores, it is refused with the way to write it again."""
+    pipeline = tiny_pipeline("greedy")
+    folder = zoo.save(tmp_path / "old", pipeline, zoo.ZooInfo(task="tiny"), "# card\n")
+    target = pipeline.target_tokenizer
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="encoder_tokens")])
+    def old_generator(encoder_tokens):
+        with graph_checks_disabled():
+            tokens = decode(pipeline.decoder, encoder_tokens, pipeline.settings, target.start_id, target.end_id)["tokens"]
+        return {"tokens": tokens, "lengths": tf.reduce_sum(tf.cast(tokens > target.end_id, tf.int32), axis=1)}
+
+    tflite.write(folder / litert.GENERATOR, tflite.convert(old_generator))
+    zoo.write_manifest(folder)
+    model = zoo.load(str(folder), runtime="litert")
+    assert model.predict(TEXTS) == pipeline.predict(TEXTS)
+    with pytest.raises(zoo.ZooError, match=r"before generators gave scores .*zoo\.write_generator\(folder"):
+        model.predict(TEXTS, return_scores=True)
+    zoo.write_generator(folder, zoo.load(str(folder)).runtime)
+    zoo.write_manifest(folder)
+    scored = zoo.load(str(folder), runtime="litert").predict(TEXTS, return_scores=True)
+    assert [prediction.text for prediction in scored] == pipeline.predict(TEXTS)
 
 
 def run_without_tensorflow(code, zoo_dir=None):

@@ -28,6 +28,7 @@ TASK = Task(
     group_names={"format": dict(enumerate(DATE_FORMATS))},
     ambiguous_inputs=True,
     defaults=SHORT_TEXT_DEFAULTS,
+    output_check="iso_date",
     examples=(
         ("Friday, January 5, 2024", "2024-01-05"),
         ("mercredi 27 septembre 2023", "2023-09-27"),

@@ -71,6 +71,7 @@ TASK = Task(
     group_names={"kind": dict(enumerate(ITN_KINDS)), "variant": dict(enumerate(ITN_VARIANTS))},
     oversample=itn_repeats,
     defaults=SHORT_TEXT_DEFAULTS,
+    output_check="number",
     examples=(
         ("two thousand and twenty-four", "2024"),
         ("twenty one", "21"),

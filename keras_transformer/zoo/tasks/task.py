@@ -153,6 +153,10 @@ class Task:
         group_names: `{group field: {value: name}}` for breakdowns of class-label fields.
         oversample: `oversample(split, index)` -> times training example `index` is used a pass.
         ambiguous_inputs: some sources have several targets in the data: also score any valid reading.
+        output_check: the name of a `zoo.confidence.CHECKS` entry every right output passes (e.g.
+            "iso_date"): `predict(..., flag=True)` flags outputs that fail it. None: no check.
+        out_of_domain: the `zoo.out_of_domain` kinds the task's inputs are never like: the confidence
+            calibration's target (most of them flagged) counts these; it measures the others too.
     """
 
     name: str
@@ -173,6 +177,8 @@ class Task:
     group_names: dict = dataclasses.field(default_factory=dict)
     oversample: object = None
     ambiguous_inputs: bool = False
+    output_check: str | None = None
+    out_of_domain: tuple = ("sentences", "random_letters", "other_scripts", "words")
 
     def read(self, split, args, max_examples=None):
         """The `Split` named `split` ("train", "validation" or "test")."""
