@@ -109,7 +109,7 @@ def _counts(reasons):
 def _sentence_chrf(outputs, references):
     import sacrebleu
 
-    return [sacrebleu.sentence_chrf(output, reference).score for output, reference in zip(outputs, references)]
+    return [sacrebleu.sentence_chrf(output, [reference]).score for output, reference in zip(outputs, references)]
 
 
 def calibrate(model, validation_examples=10000, test_examples=10000, out_of_domain_count=1000,
