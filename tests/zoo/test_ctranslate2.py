@@ -31,13 +31,7 @@ EDGE_TEXTS = ["", "  ", "éclair", "ABC-DEF", "o'neil", "a" * 80, "x"]
 TINY_TEXTS = ["abc", "", "jihgfedcba", "zzz", "ABC", "a" * 40, "cab", "b"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def cache(tmp_path_factory):
-    """A cache folder of this module's own, so that every conversion here starts cold."""
-    folder = tmp_path_factory.mktemp("cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CACHE_VARIABLE, str(folder))
-        yield folder
+pytestmark = pytest.mark.usefixtures("own_cache")
 
 
 @pytest.fixture(scope="module")

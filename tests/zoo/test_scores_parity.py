@@ -16,7 +16,6 @@ from keras_transformer import zoo
 from keras_transformer.decoding import generate, length_penalty
 from keras_transformer.decoding.prediction import BLANK_PREDICTION, from_buffers, is_blank
 from keras_transformer.export import export
-from keras_transformer.zoo.prepared import CACHE_VARIABLE
 from tests.zoo_inputs import test_split_pairs
 
 pytest.importorskip("ctranslate2")
@@ -30,13 +29,7 @@ BLANKS = ["", " ", "\t\n", "\u3000", "\xa0 \u2003\r"]
 NUMBERS = ["twenty one", "one hundred and five", "three thousand", "seven", "ninety nine"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def cache(tmp_path_factory):
-    """CTranslate2 conversions and prepared runtimes go to a folder of this module's own."""
-    folder = tmp_path_factory.mktemp("cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CACHE_VARIABLE, str(folder))
-        yield folder
+pytestmark = pytest.mark.usefixtures("own_cache")
 
 
 def saved_model_predictions(model, texts, directory):
