@@ -301,8 +301,13 @@ def card_section(confidence, translation=False):
     if uncounted:
         lines += [
             (
-                f"Not counted as out of domain for this model: {', '.join(uncounted)} (`out_of_domain` in its "
-                "`zoo.tasks` declaration says why)."
+                f"Not counted as out of domain for this model: {', '.join(uncounted)} "
+                + (
+                    "(English sentences and words are what an English source is, and a translation model's "
+                    "copy of them, as of a name, is a fair answer)."
+                    if translation
+                    else "(`out_of_domain` in its `zoo.tasks` declaration says why)."
+                )
             ),
             "",
         ]

@@ -201,20 +201,23 @@ def test_beam_scores_are_generates():
 
 
 @pytest.mark.slow
-def test_translation_scores_agree_between_litert_and_tensorflow():
-    """pt_en's prepared LiteRT generator (shortlist, SSRU decoder, length factor) scores as TensorFlow;
-    its `serving_default` answers blank texts "" too, though its tokenizer gives them an end id."""
+@pytest.mark.parametrize("name", ["pt_en", "en_pt"])
+def test_translation_scores_agree_between_litert_and_tensorflow(name):
+    """A translation model's prepared LiteRT generator (shortlist, SSRU decoder, length factor) scores
+    as TensorFlow on `COUNT` test verses; its `serving_default` answers blank texts "" too, though its
+    tokenizer gives them an end id."""
+    from keras_transformer.data import bible
     from keras_transformer.zoo import prepared
-    from tests.zoo.test_translation import SENTENCES
 
-    prepared.prepare(zoo.model_dir("pt_en"))
-    model = zoo.load("pt_en")
-    litert = zoo.load("pt_en", runtime="litert")
+    prepared.prepare(zoo.model_dir(name))
+    model = zoo.load(name)
+    litert = zoo.load(name, runtime="litert")
     assert type(litert.runtime).__name__ == "LiteRTPipeline"
-    texts = mixed(SENTENCES["pt_en"][:4])
+    pairs = bible.verse_pairs(split="test")[:COUNT]
+    texts = mixed([portuguese if name == "pt_en" else english for portuguese, english in pairs])
     expected = model.predict(texts, return_scores=True)
-    score, token = differences(expected, litert.predict(texts, return_scores=True), "pt_en litert")
-    print(f"pt_en litert: largest score difference {score:.2e}, token score difference {token:.2e}")
+    score, token = differences(expected, litert.predict(texts, return_scores=True), f"{name} litert")
+    print(f"{name} litert: largest score difference {score:.2e}, token score difference {token:.2e}")
     assert score <= TOLERANCE and token <= TOLERANCE
     served = {key: value.numpy() for key, value in model.runtime.texts_function()(tf.constant(BLANKS)).items()}
     assert served["outputs"].tolist() == [b""] * len(BLANKS)
