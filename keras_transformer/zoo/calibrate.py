@@ -303,8 +303,8 @@ def card_section(confidence, translation=False):
             (
                 f"Not counted as out of domain for this model: {', '.join(uncounted)} "
                 + (
-                    "(English sentences and words are what an English source is, and a translation model's "
-                    "copy of them, as of a name, is a fair answer)."
+                    "(a translation model's input may be, or hold, English text, names say, which it rightly "
+                    "translates or copies)."
                     if translation
                     else "(`out_of_domain` in its `zoo.tasks` declaration says why)."
                 )
