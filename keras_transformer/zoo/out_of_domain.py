@@ -14,6 +14,7 @@ Each split ("validation", "test") draws from its own half of the sentences and w
 text) and from its own random stream, so a threshold chosen on validation inputs is measured on other ones.
 """
 
+import functools
 import re
 import zlib
 
@@ -69,30 +70,40 @@ def _draw(pool, count, rng, kind):
     return [pool[index] for index in rng.choice(len(pool), size=count, replace=False)]
 
 
-def _sentences(split, count, rng):
+@functools.lru_cache(maxsize=2)
+def _sentence_pool(split):
+    """`split`'s half of the Bible's English sentences, sorted (read once a process)."""
     from keras_transformer.data import bible
 
     verses = [english for name in bible.SPLITS for _, english in bible.verse_pairs(split=name)]
-    pool = sorted({
+    return tuple(sorted({
         sentence
         for verse in verses
         for sentence in _SENTENCE_END.split(verse)
         if 3 <= len(sentence.split()) <= 20 and not _excluded(sentence) and _in_split(sentence, split)
-    })  # fmt: skip
-    return _draw(pool, count, rng, "sentences")
+    }))  # fmt: skip
 
 
-def _words(split, count, rng):
+def _sentences(split, count, rng):
+    return _draw(_sentence_pool(split), count, rng, "sentences")
+
+
+@functools.lru_cache(maxsize=2)
+def _word_pool(split):
+    """`split`'s half of CMUdict's plain words, sorted (read once a process)."""
     from keras_transformer.data import cmudict_file
 
     with open(cmudict_file.default_source_path(), encoding="utf-8") as handle:
         entries = cmudict_file.parse_dictionary(handle)
-    pool = sorted(
+    return tuple(sorted(
         word
         for word in entries
         if len(word) > 1 and word.isalpha() and word.isascii() and not _excluded(word) and _in_split(word, split)
-    )
-    return _draw(pool, count, rng, "words")
+    ))  # fmt: skip
+
+
+def _words(split, count, rng):
+    return _draw(_word_pool(split), count, rng, "words")
 
 
 def _random_letters(count, rng):

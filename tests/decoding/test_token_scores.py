@@ -20,7 +20,7 @@ def teacher_forced_log_probs(model, encoder_tokens, tokens, start_id=1, temperat
 
 def rare_token(model, encoder_tokens, max_length):
     """A token greedy search emits once or twice, late: rows end at different lengths, or not at all."""
-    tokens = ops.convert_to_numpy(generate(model, encoder_tokens, max_output_length=max_length)["tokens"])
+    tokens = ops.convert_to_numpy(generate(model, encoder_tokens, max_output_length=max_length, jit_compile=False)["tokens"])
     values, counts = np.unique(tokens[:, 3:], return_counts=True)
     return int(values[counts.argmin()])
 
@@ -32,7 +32,10 @@ def test_token_scores_are_the_full_models_log_probabilities_of_the_output(strate
     end_id = {"frequent": frequent_token, "rare": rare_token}.get(end, lambda *_: 0)(model, encoder_tokens, 12)
     if end == "never":
         end_id = 100  # outside the vocabulary: no hypothesis ends, the live ones are returned
-    out = generate(model, encoder_tokens, max_output_length=12, end_id=end_id, strategy=strategy, beam_size=3, length_penalty=0.6)
+    out = generate(
+        model, encoder_tokens, max_output_length=12, end_id=end_id, strategy=strategy, beam_size=3, length_penalty=0.6,
+        jit_compile=False,  # graph mode: no XLA compilation to wait for (every choice gives the same tokens)
+    )
     tokens = ops.convert_to_numpy(out["tokens"])
     token_scores = ops.convert_to_numpy(out["token_scores"])
     reference = teacher_forced_log_probs(model, encoder_tokens, tokens)
@@ -50,7 +53,9 @@ def test_token_scores_are_the_full_models_log_probabilities_of_the_output(strate
 def test_sampled_token_scores_are_under_the_tempered_distribution():
     model = make_model()
     encoder_tokens = sources()
-    out = generate(model, encoder_tokens, max_output_length=10, strategy="sample", temperature=0.7, seed=3, end_id=99)
+    out = generate(
+        model, encoder_tokens, max_output_length=10, strategy="sample", temperature=0.7, seed=3, end_id=99, jit_compile=False
+    )
     tokens = ops.convert_to_numpy(out["tokens"])
     reference = teacher_forced_log_probs(model, encoder_tokens, tokens, temperature=0.7)
     lengths = np.array([list(row).index(99) + 1 if 99 in row else len(row) for row in tokens])
@@ -63,7 +68,7 @@ def test_uncached_greedy_token_scores_equal_cached():
     model = make_model()
     encoder_tokens = sources()
     end_id = frequent_token(model, encoder_tokens, 12)
-    cached = generate(model, encoder_tokens, max_output_length=12, end_id=end_id)
+    cached = generate(model, encoder_tokens, max_output_length=12, end_id=end_id, jit_compile=False)
     uncached = generate(model, encoder_tokens, max_output_length=12, end_id=end_id, use_cache=False)
     np.testing.assert_allclose(
         ops.convert_to_numpy(cached["token_scores"]), ops.convert_to_numpy(uncached["token_scores"]), atol=1e-5
