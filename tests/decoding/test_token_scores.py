@@ -3,10 +3,16 @@ the output (an independent reference: no cache, no loop)."""
 
 import numpy as np
 import pytest
+import keras
 from keras import ops
 
 from keras_transformer.decoding import generate, length_penalty
 from tests.decoding.test_generate import frequent_token, make_model, sources
+
+
+# TensorFlow decodes in graph mode (no XLA compilation to wait for); JAX compiles (op by op it is slower
+# still); PyTorch decodes eagerly either way. Every choice gives the same tokens.
+JIT = False if keras.backend.backend() == "tensorflow" else None
 
 
 def teacher_forced_log_probs(model, encoder_tokens, tokens, start_id=1, temperature=1.0):
@@ -20,12 +26,14 @@ def teacher_forced_log_probs(model, encoder_tokens, tokens, start_id=1, temperat
 
 def rare_token(model, encoder_tokens, max_length):
     """A token greedy search emits once or twice, late: rows end at different lengths, or not at all."""
-    tokens = ops.convert_to_numpy(generate(model, encoder_tokens, max_output_length=max_length, jit_compile=False)["tokens"])
+    tokens = ops.convert_to_numpy(generate(model, encoder_tokens, max_output_length=max_length, jit_compile=JIT)["tokens"])
     values, counts = np.unique(tokens[:, 3:], return_counts=True)
     return int(values[counts.argmin()])
 
 
-@pytest.mark.parametrize("strategy, end", [("greedy", "frequent"), ("beam", "frequent"), ("beam", "rare"), ("beam", "never")])
+# Greedy rows ending early; beam hypotheses finishing at different lengths ("rare") or never, when the
+# live ones are returned, normalized at the last step.
+@pytest.mark.parametrize("strategy, end", [("greedy", "frequent"), ("beam", "rare"), ("beam", "never")])
 def test_token_scores_are_the_full_models_log_probabilities_of_the_output(strategy, end):
     model = make_model()
     encoder_tokens = sources()
@@ -34,7 +42,7 @@ def test_token_scores_are_the_full_models_log_probabilities_of_the_output(strate
         end_id = 100  # outside the vocabulary: no hypothesis ends, the live ones are returned
     out = generate(
         model, encoder_tokens, max_output_length=12, end_id=end_id, strategy=strategy, beam_size=3, length_penalty=0.6,
-        jit_compile=False,  # graph mode: no XLA compilation to wait for (every choice gives the same tokens)
+        jit_compile=JIT,
     )
     tokens = ops.convert_to_numpy(out["tokens"])
     token_scores = ops.convert_to_numpy(out["token_scores"])
@@ -54,7 +62,7 @@ def test_sampled_token_scores_are_under_the_tempered_distribution():
     model = make_model()
     encoder_tokens = sources()
     out = generate(
-        model, encoder_tokens, max_output_length=10, strategy="sample", temperature=0.7, seed=3, end_id=99, jit_compile=False
+        model, encoder_tokens, max_output_length=10, strategy="sample", temperature=0.7, seed=3, end_id=99, jit_compile=JIT
     )
     tokens = ops.convert_to_numpy(out["tokens"])
     reference = teacher_forced_log_probs(model, encoder_tokens, tokens, temperature=0.7)
@@ -68,7 +76,7 @@ def test_uncached_greedy_token_scores_equal_cached():
     model = make_model()
     encoder_tokens = sources()
     end_id = frequent_token(model, encoder_tokens, 12)
-    cached = generate(model, encoder_tokens, max_output_length=12, end_id=end_id, jit_compile=False)
+    cached = generate(model, encoder_tokens, max_output_length=12, end_id=end_id, jit_compile=JIT)
     uncached = generate(model, encoder_tokens, max_output_length=12, end_id=end_id, use_cache=False)
     np.testing.assert_allclose(
         ops.convert_to_numpy(cached["token_scores"]), ops.convert_to_numpy(uncached["token_scores"]), atol=1e-5
