@@ -216,9 +216,14 @@ def test_translation_scores_agree_between_litert_and_tensorflow(name):
     pairs = bible.verse_pairs(split="test")[:COUNT]
     texts = mixed([portuguese if name == "pt_en" else english for portuguese, english in pairs])
     expected = model.predict(texts, return_scores=True)
-    score, token = differences(expected, litert.predict(texts, return_scores=True), f"{name} litert")
+    got = litert.predict(texts, return_scores=True)
+    score, token = differences(expected, got, f"{name} litert")
     print(f"{name} litert: largest score difference {score:.2e}, token score difference {token:.2e}")
-    assert score <= TOLERANCE and token <= TOLERANCE
+    # Each token's log probability agrees to 1e-4; a verse's score sums up to 256 of them (float32 sums
+    # in two engines: 1.7e-4 measured on pt_en's longest), so it agrees to 1e-4 a token.
+    assert token <= TOLERANCE
+    for e, g in zip(expected, got):
+        assert abs(e.score - g.score) <= TOLERANCE * max(1, len(e.token_scores)), (e, g)
     served = {key: value.numpy() for key, value in model.runtime.texts_function()(tf.constant(BLANKS)).items()}
     assert served["outputs"].tolist() == [b""] * len(BLANKS)
     assert not served["scores"].any() and not served["tokens"].any() and not served["token_scores"].any()
