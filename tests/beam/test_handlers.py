@@ -52,6 +52,17 @@ def test_scores_and_flags_are_the_zoo_models():
     assert outputs[1].flagged and outputs[1].reason == "not a valid date"
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "texts"), [
+    ("pt_en", ["O gato está dormindo no sofá.", "", "Bom dia!", "A casa é grande."]),
+    ("en_pt", ["The cat is sleeping on the sofa.", "Good morning!", "  "]),
+    ("itn_numbers", ["twenty one", "one hundred and five", "", "nineteen ninety nine"]),
+])  # fmt: skip
+def test_translation_and_itn_are_the_zoo_models_predict(name, texts):
+    outputs = _run(beam.ZooModelHandler(name, runtime="tensorflow", min_batch_size=1, max_batch_size=2), texts)
+    assert [outputs[index] for index in range(len(texts))] == zoo.load(name).predict(texts)
+
+
 def test_pronounce_is_the_pronouncers():
     from keras_transformer import g2p
 
