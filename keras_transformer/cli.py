@@ -27,6 +27,7 @@ import sys
 import warnings
 
 from keras_transformer import _modules
+from keras_transformer._json import json_line as _json_line
 from keras_transformer.errors import UserError
 
 # Inputs at least this many show a progress bar (on a terminal, unless --quiet).
@@ -147,7 +148,7 @@ def cmd_predict(args):
     model = _load(args.name, kind="seq2seq", runtime=args.runtime, decoding=decoding, report=report)
     if args.flag:
         try:
-            model.confidence  # refused before decoding when the folder has no calibration
+            _ = model.confidence  # refused before decoding when the folder has no calibration
         except UserError as error:
             raise CommandError(str(error)) from None
     progress = _progress_bar(len(texts), enabled=not args.quiet)
@@ -221,17 +222,6 @@ def _text_chunks(args, what, size):
         raise CommandError(f"standard input was empty: nothing to {what}")
     if chunk:
         yield start, chunk
-
-
-def _json_line(value):
-    """`value` as one JSON line, UTF-8 as it is; with \\u escapes where the text holds lone surrogates
-    (bytes of standard input that were not UTF-8), which UTF-8 cannot carry."""
-    line = json.dumps(value, ensure_ascii=False)
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(value)
-    return line
 
 
 def _printable(token):

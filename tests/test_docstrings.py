@@ -37,6 +37,7 @@ MODULES = [
     "keras_transformer.training.callbacks",
     "keras_transformer.training.distributed",
     "keras_transformer._hashing",
+    "keras_transformer._json",
     "keras_transformer._modules",
     "keras_transformer._lazy",
     "keras_transformer.errors",

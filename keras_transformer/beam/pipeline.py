@@ -6,7 +6,6 @@ output that names its file and line.
 your own); `run` builds and runs the whole job, as `keras-transformer beam` does.
 """
 
-import json
 import os
 import re
 
@@ -17,6 +16,7 @@ from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from keras_transformer import _validation
+from keras_transformer._json import json_line as _json_line
 from keras_transformer.errors import DataError, InvalidArgumentError
 
 DEAD_LETTER = "dead_letter"
@@ -192,15 +192,6 @@ def record(keyed):
         values["output"] = details.pop("text")
         values.update(details)
     return values
-
-
-def _json_line(values):
-    line = json.dumps(values, ensure_ascii=False)
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates cannot be UTF-8: escape them
-        return json.dumps(values)
-    return line
 
 
 class WriteOutputs(beam.PTransform):
